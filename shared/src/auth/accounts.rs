@@ -1,0 +1,177 @@
+//! Registration and login. Each writes its events (AccountRegistered, ApiKeyIssued) and the
+//! credential rows derived from them in one transaction.
+
+use super::keys::{generate_api_key, hash_api_key};
+use super::password::verify_password;
+use crate::db::is_unique_violation;
+use crate::events::account::{AccountEvent, AccountRegistered, ApiKeyIssued};
+use crate::events::{DomainEvent, EventMetadata};
+use crate::ids::new_id;
+use crate::plan::Plan;
+use crate::store::{append, AppendError, ExpectedVersion, StreamAppend};
+use sqlx::{PgConnection, PgPool};
+use uuid::Uuid;
+
+/// A freshly issued key: the raw value is returned once and never stored.
+#[derive(Debug, Clone)]
+pub struct IssuedKey {
+    pub account_id: Uuid,
+    pub key_id: Uuid,
+    pub api_key: String,
+    pub email: String,
+    pub plan: Plan,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AccountError {
+    #[error("an account with this e-mail already exists; log in instead")]
+    EmailTaken,
+    #[error("e-mail or password is wrong")]
+    BadCredentials,
+    #[error(transparent)]
+    Db(#[from] sqlx::Error),
+    #[error(transparent)]
+    Append(#[from] AppendError),
+    #[error(transparent)]
+    Encode(#[from] serde_json::Error),
+}
+
+/// Creates an account with `password_hash` (argon2id PHC) and its first API key.
+pub async fn register(
+    pool: &PgPool,
+    email: &str,
+    password_hash: String,
+    plan: Plan,
+    metadata: &EventMetadata,
+) -> Result<IssuedKey, AccountError> {
+    let account_id = new_id();
+    let mut tx = pool.begin().await?;
+    let inserted = sqlx::query(
+        "INSERT INTO accounts (account_id, email, password_hash, plan) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(account_id)
+    .bind(email)
+    .bind(&password_hash)
+    .bind(plan.as_str())
+    .execute(&mut *tx)
+    .await;
+    match inserted {
+        Err(e) if is_unique_violation(&e, "accounts_email_key") => {
+            return Err(AccountError::EmailTaken)
+        }
+        other => other?,
+    };
+    let registered = AccountEvent::Registered(AccountRegistered {
+        email: email.to_owned(),
+        password_hash,
+        plan,
+    });
+    let (key, issued) = new_key(account_id, email, plan);
+    let events = vec![
+        registered.to_new_event(metadata)?,
+        issued.to_new_event(metadata)?,
+    ];
+    append(
+        &mut tx,
+        &[account_stream(
+            account_id,
+            ExpectedVersion::NoStream,
+            events,
+        )],
+    )
+    .await?;
+    store_key(&mut tx, &key).await?;
+    tx.commit().await?;
+    Ok(key)
+}
+
+/// Issues a new key to the account with this e-mail when `password` matches its hash.
+pub async fn issue_key_for_login(
+    pool: &PgPool,
+    email: &str,
+    password: &str,
+    metadata: &EventMetadata,
+) -> Result<IssuedKey, AccountError> {
+    let row: Option<(Uuid, String, String, String)> = sqlx::query_as(
+        "SELECT account_id, email, password_hash, plan FROM accounts WHERE lower(email) = lower($1)",
+    )
+    .bind(email)
+    .fetch_optional(pool)
+    .await?;
+    // An unknown e-mail costs the same argon2 work as a wrong password (no timing oracle).
+    let phc = row
+        .as_ref()
+        .map(|r| r.2.clone())
+        .unwrap_or_else(|| DUMMY_HASH.clone());
+    let password = password.to_owned();
+    let ok = tokio::task::spawn_blocking(move || verify_password(&password, &phc))
+        .await
+        .unwrap_or(false);
+    let Some((account_id, stored_email, _, plan)) = row.filter(|_| ok) else {
+        return Err(AccountError::BadCredentials);
+    };
+    let plan = plan.parse().unwrap_or(Plan::Unlimited);
+    let (key, issued) = new_key(account_id, &stored_email, plan);
+    let mut tx = pool.begin().await?;
+    let events = vec![issued.to_new_event(metadata)?];
+    append(
+        &mut tx,
+        &[account_stream(account_id, ExpectedVersion::Any, events)],
+    )
+    .await?;
+    store_key(&mut tx, &key).await?;
+    tx.commit().await?;
+    Ok(key)
+}
+
+/// An argon2id hash of a random string nobody knows, made once.
+static DUMMY_HASH: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    super::password::hash_password(&generate_api_key()).unwrap_or_default()
+});
+
+fn new_key(account_id: Uuid, email: &str, plan: Plan) -> (IssuedKey, AccountEvent) {
+    let api_key = generate_api_key();
+    let key_id = new_id();
+    let event = AccountEvent::ApiKeyIssued(ApiKeyIssued {
+        key_id,
+        key_hash: hex::encode(hash_api_key(&api_key)),
+        prefix: api_key.chars().take(12).collect(),
+    });
+    (
+        IssuedKey {
+            account_id,
+            key_id,
+            api_key,
+            email: email.to_owned(),
+            plan,
+        },
+        event,
+    )
+}
+
+fn account_stream(
+    account_id: Uuid,
+    expected: ExpectedVersion,
+    events: Vec<crate::events::NewEvent>,
+) -> StreamAppend {
+    StreamAppend {
+        tenant_id: account_id,
+        stream_type: AccountEvent::STREAM_TYPE,
+        stream_id: account_id,
+        expected,
+        events,
+    }
+}
+
+async fn store_key(conn: &mut PgConnection, key: &IssuedKey) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO api_keys (key_id, account_id, key_hash, prefix) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(key.key_id)
+    .bind(key.account_id)
+    .bind(hash_api_key(&key.api_key).as_slice())
+    .bind(key.api_key.chars().take(12).collect::<String>())
+    .execute(conn)
+    .await?;
+    Ok(())
+}

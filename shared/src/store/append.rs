@@ -1,0 +1,221 @@
+//! Appending events: one compare-and-set per stream on `streams.version`, then every event of
+//! every stream in one multi-row INSERT, then a NOTIFY delivered at commit.
+
+use super::NOTIFY_CHANNEL;
+use crate::db::is_unique_violation;
+use crate::events::NewEvent;
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExpectedVersion {
+    /// The stream must not exist yet.
+    NoStream,
+    /// The stream must be exactly at this version.
+    Exact(i64),
+    /// Append wherever the stream is (it must exist).
+    Any,
+}
+
+#[derive(Debug, Clone)]
+pub struct StreamAppend {
+    pub tenant_id: Uuid,
+    pub stream_type: &'static str,
+    pub stream_id: Uuid,
+    pub expected: ExpectedVersion,
+    pub events: Vec<NewEvent>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppendError {
+    /// Another writer moved the stream first (or it exists / does not exist, against
+    /// expectations). Reload and decide again.
+    #[error("version conflict on stream {stream_id}")]
+    Conflict { stream_id: Uuid },
+    #[error("could not record events: {0}")]
+    Db(#[from] sqlx::Error),
+}
+
+/// Appends to every stream in `appends` (one entry per stream) inside the caller's
+/// transaction. Returns the global positions of the new events, in input order.
+pub async fn append(
+    conn: &mut PgConnection,
+    appends: &[StreamAppend],
+) -> Result<Vec<i64>, AppendError> {
+    let appends: Vec<&StreamAppend> = appends.iter().filter(|a| !a.events.is_empty()).collect();
+    if appends.is_empty() {
+        return Ok(Vec::new());
+    }
+    let firsts = claim_versions(conn, &appends).await?;
+    let mut rows = EventRows::default();
+    for (a, first) in appends.iter().zip(firsts) {
+        for (i, e) in a.events.iter().enumerate() {
+            rows.push(a, first + i as i64, e)?;
+        }
+    }
+    let positions: Vec<(Uuid, i64)> = sqlx::query_as(
+        "INSERT INTO events (event_id, tenant_id, stream_type, stream_id, stream_version,
+                             event_type, schema_version, payload, metadata)
+         SELECT e.event_id, e.tenant_id, e.stream_type, e.stream_id, e.stream_version,
+                e.event_type, e.schema_version, e.payload, e.metadata
+         FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::uuid[], $5::bigint[],
+                     $6::text[], $7::int[], $8::jsonb[], $9::jsonb[])
+              WITH ORDINALITY AS e(event_id, tenant_id, stream_type, stream_id, stream_version,
+                                   event_type, schema_version, payload, metadata, ord)
+         ORDER BY e.ord
+         RETURNING event_id, position",
+    )
+    .bind(&rows.event_id)
+    .bind(&rows.tenant_id)
+    .bind(&rows.stream_type)
+    .bind(&rows.stream_id)
+    .bind(&rows.stream_version)
+    .bind(&rows.event_type)
+    .bind(&rows.schema_version)
+    .bind(&rows.payload)
+    .bind(&rows.metadata)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(|e| map_conflict(e, &appends))?;
+    sqlx::query("SELECT pg_notify($1, '')")
+        .bind(NOTIFY_CHANNEL)
+        .execute(&mut *conn)
+        .await?;
+    let by_id: std::collections::HashMap<Uuid, i64> = positions.into_iter().collect();
+    Ok(rows
+        .event_id
+        .iter()
+        .filter_map(|id| by_id.get(id).copied())
+        .collect())
+}
+
+/// Moves every stream's version by its number of events with one statement per kind of
+/// expectation; returns each stream's first new version. Any stream that is not where its
+/// writer expected makes the whole append a conflict.
+async fn claim_versions(
+    conn: &mut PgConnection,
+    appends: &[&StreamAppend],
+) -> Result<Vec<i64>, AppendError> {
+    let mut firsts = vec![0i64; appends.len()];
+    let (mut new_ids, mut new_tenants, mut new_types, mut new_counts) =
+        (vec![], vec![], vec![], vec![]);
+    let (mut ex_ids, mut ex_tenants, mut ex_versions, mut ex_counts) =
+        (vec![], vec![], vec![], vec![]);
+    for (i, a) in appends.iter().enumerate() {
+        let n = a.events.len() as i64;
+        match a.expected {
+            ExpectedVersion::NoStream => {
+                firsts[i] = 1;
+                new_ids.push(a.stream_id);
+                new_tenants.push(a.tenant_id);
+                new_types.push(a.stream_type);
+                new_counts.push(n);
+            }
+            ExpectedVersion::Exact(v) => {
+                firsts[i] = v + 1;
+                ex_ids.push(a.stream_id);
+                ex_tenants.push(a.tenant_id);
+                ex_versions.push(v);
+                ex_counts.push(n);
+            }
+            ExpectedVersion::Any => {
+                let moved: Option<(i64,)> = sqlx::query_as(
+                    "UPDATE streams SET version = version + $3
+                     WHERE stream_id = $1 AND tenant_id = $2 RETURNING version",
+                )
+                .bind(a.stream_id)
+                .bind(a.tenant_id)
+                .bind(n)
+                .fetch_optional(&mut *conn)
+                .await?;
+                let (new,) = moved.ok_or(AppendError::Conflict {
+                    stream_id: a.stream_id,
+                })?;
+                firsts[i] = new - n + 1;
+            }
+        }
+    }
+    if !new_ids.is_empty() {
+        let created: Vec<(Uuid,)> = sqlx::query_as(
+            "INSERT INTO streams (stream_id, tenant_id, stream_type, version)
+             SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::bigint[])
+             ON CONFLICT (stream_id) DO NOTHING RETURNING stream_id",
+        )
+        .bind(&new_ids)
+        .bind(&new_tenants)
+        .bind(&new_types)
+        .bind(&new_counts)
+        .fetch_all(&mut *conn)
+        .await?;
+        first_missing(&new_ids, &created)?;
+    }
+    if !ex_ids.is_empty() {
+        let moved: Vec<(Uuid,)> = sqlx::query_as(
+            "UPDATE streams s SET version = s.version + u.n
+             FROM unnest($1::uuid[], $2::uuid[], $3::bigint[], $4::bigint[]) AS u(id, tenant, expected, n)
+             WHERE s.stream_id = u.id AND s.tenant_id = u.tenant AND s.version = u.expected
+             RETURNING s.stream_id",
+        )
+        .bind(&ex_ids)
+        .bind(&ex_tenants)
+        .bind(&ex_versions)
+        .bind(&ex_counts)
+        .fetch_all(&mut *conn)
+        .await?;
+        first_missing(&ex_ids, &moved)?;
+    }
+    Ok(firsts)
+}
+
+fn first_missing(wanted: &[Uuid], got: &[(Uuid,)]) -> Result<(), AppendError> {
+    if wanted.len() == got.len() {
+        return Ok(());
+    }
+    let got: std::collections::HashSet<Uuid> = got.iter().map(|g| g.0).collect();
+    let stream_id = wanted
+        .iter()
+        .find(|id| !got.contains(id))
+        .copied()
+        .unwrap_or_default();
+    Err(AppendError::Conflict { stream_id })
+}
+
+fn map_conflict(err: sqlx::Error, appends: &[&StreamAppend]) -> AppendError {
+    if is_unique_violation(&err, "events_stream_version_key") {
+        let stream_id = appends.first().map(|a| a.stream_id).unwrap_or_default();
+        AppendError::Conflict { stream_id }
+    } else {
+        AppendError::Db(err)
+    }
+}
+
+/// Column arrays for the multi-row INSERT.
+#[derive(Default)]
+struct EventRows {
+    event_id: Vec<Uuid>,
+    tenant_id: Vec<Uuid>,
+    stream_type: Vec<&'static str>,
+    stream_id: Vec<Uuid>,
+    stream_version: Vec<i64>,
+    event_type: Vec<&'static str>,
+    schema_version: Vec<i32>,
+    payload: Vec<serde_json::Value>,
+    metadata: Vec<serde_json::Value>,
+}
+
+impl EventRows {
+    fn push(&mut self, a: &StreamAppend, version: i64, e: &NewEvent) -> Result<(), AppendError> {
+        let metadata = serde_json::to_value(&e.metadata)
+            .map_err(|err| AppendError::Db(sqlx::Error::Encode(Box::new(err))))?;
+        self.event_id.push(e.event_id);
+        self.tenant_id.push(a.tenant_id);
+        self.stream_type.push(a.stream_type);
+        self.stream_id.push(a.stream_id);
+        self.stream_version.push(version);
+        self.event_type.push(e.event_type);
+        self.schema_version.push(e.schema_version);
+        self.payload.push(e.payload.clone());
+        self.metadata.push(metadata);
+        Ok(())
+    }
+}

@@ -1,0 +1,20 @@
+//! The Postgres event store: append with optimistic concurrency, stream reads, snapshots and
+//! the gap-free tail (ARCHITECTURE.md invariants 2 and 3). All functions take a connection so
+//! callers choose the transaction (dedup keys are reserved in the appending transaction).
+
+mod append;
+mod load;
+mod snapshot;
+mod tail;
+
+pub use append::{append, AppendError, ExpectedVersion, StreamAppend};
+pub use load::{load_streams, read_stream, LoadedStream};
+pub use snapshot::save_snapshots;
+pub use tail::tail;
+
+/// The channel `append` notifies on commit; tailers LISTEN on it to wake at once.
+pub const NOTIFY_CHANNEL: &str = "leadstream_events";
+
+/// Columns of `StoredEvent`, in order.
+pub(crate) const EVENT_COLUMNS: &str = "position, event_id, tenant_id, stream_type, stream_id, \
+     stream_version, event_type, schema_version, payload, metadata, recorded_at";

@@ -1,0 +1,25 @@
+//! The gap-free tail (invariant 3). A transaction may commit a lower position after a higher
+//! one is visible, so "max position seen" would skip it. Only rows written by transactions
+//! older than the oldest one still running (`pg_snapshot_xmin`) are returned: no transaction
+//! that could still commit a lower position is in flight for anything returned.
+
+use super::EVENT_COLUMNS;
+use crate::events::StoredEvent;
+use sqlx::PgConnection;
+
+/// Events after `after`, in position order, at most `limit`, none past a possible gap.
+pub async fn tail(
+    conn: &mut PgConnection,
+    after: i64,
+    limit: i64,
+) -> Result<Vec<StoredEvent>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT {EVENT_COLUMNS} FROM events
+         WHERE position > $1 AND tx_id < pg_snapshot_xmin(pg_current_snapshot())
+         ORDER BY position LIMIT $2"
+    ))
+    .bind(after)
+    .bind(limit)
+    .fetch_all(conn)
+    .await
+}
