@@ -1,1 +1,50 @@
-//! placeholder
+//! command-service: the write side. HTTP handlers for every mutating endpoint, the command
+//! handlers (validate, dedup, decide, append), and the outbox relay to NATS JetStream.
+#![warn(clippy::unwrap_used)]
+
+pub mod app;
+pub mod config;
+pub mod relay;
+mod routes;
+pub mod state;
+
+use axum::extract::Request;
+use axum::ServiceExt;
+use config::CommandConfig;
+use sqlx::PgPool;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use tower::Layer;
+
+pub use routes::router;
+
+/// Serves the write API on `listener` and runs the relay (when enabled) until `shutdown`.
+pub async fn run(
+    config: CommandConfig,
+    pool: PgPool,
+    listener: TcpListener,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
+    let relay = if config.relay.enabled {
+        let nats = async_nats::connect(&config.common.nats_url).await?;
+        let relay = relay::Relay::new(pool.clone(), nats, config.relay.clone())
+            .await
+            .map_err(|e| anyhow::anyhow!("setting up the JetStream stream: {e}"))?;
+        Some(tokio::spawn(relay.run(shutdown.clone())))
+    } else {
+        None
+    };
+    let app = tower::layer::layer_fn(|svc| {
+        tower::util::MapRequest::new(svc, shared::http::collapse_slashes::<axum::body::Body>)
+    })
+    .layer(router(state::AppState::new(pool, config)));
+    tracing::info!(addr = %listener.local_addr()?, "command-service listening");
+    axum::serve(listener, ServiceExt::<Request>::into_make_service(app))
+        .with_graceful_shutdown(shutdown.clone().cancelled_owned())
+        .await?;
+    if let Some(relay) = relay {
+        shutdown.cancel();
+        relay.await?;
+    }
+    Ok(())
+}

@@ -15,6 +15,7 @@ pub mod ids;
 pub mod lead;
 pub mod nats;
 pub mod plan;
+pub mod shutdown;
 pub mod store;
 pub mod telemetry;
 

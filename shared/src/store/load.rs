@@ -35,10 +35,12 @@ pub struct LoadedStream {
     pub events: Vec<StoredEvent>,
 }
 
-/// Loads many streams of one tenant in two queries. Streams of other tenants are absent.
+/// Loads many streams of one tenant and type in two queries. Streams of other tenants or
+/// types are absent from the result.
 pub async fn load_streams(
     conn: &mut PgConnection,
     tenant_id: Uuid,
+    stream_type: &str,
     stream_ids: &[Uuid],
     format: i32,
 ) -> Result<HashMap<Uuid, LoadedStream>, sqlx::Error> {
@@ -65,12 +67,13 @@ pub async fn load_streams(
     let events: Vec<StoredEvent> = sqlx::query_as(&format!(
         "SELECT {EVENT_COLUMNS} FROM events e
          JOIN unnest($1::uuid[], $2::bigint[]) AS s(id, after) ON e.stream_id = s.id
-         WHERE e.tenant_id = $3 AND e.stream_version > s.after
+         WHERE e.tenant_id = $3 AND e.stream_type = $4 AND e.stream_version > s.after
          ORDER BY e.stream_id, e.stream_version"
     ))
     .bind(stream_ids)
     .bind(&from)
     .bind(tenant_id)
+    .bind(stream_type)
     .fetch_all(&mut *conn)
     .await?;
     for e in events {

@@ -1,0 +1,11 @@
+//! Application layer of the write side: load what a decision needs, call the pure deciders in
+//! `shared`, append the events and reserve dedup keys in one transaction, retry on conflict.
+
+pub mod context;
+pub mod modify;
+pub mod push;
+mod repo;
+mod retry;
+mod working;
+
+pub use context::CommandContext;

@@ -1,0 +1,214 @@
+//! Storage access of the lead commands: tenant and key locks, dedup key lookups and writes,
+//! loading lead state from snapshot plus later events, and snapshot saving.
+
+use shared::dedup::{key_lock_id, tenant_lock_id, DedupKey, KeyKind};
+use shared::events::lead::LeadEvent;
+use shared::events::DomainEvent;
+use shared::lead::state::SNAPSHOT_FORMAT;
+use shared::lead::Lead;
+use shared::store::{load_streams, save_snapshots, AppendError};
+use shared::ApiError;
+use sqlx::PgConnection;
+use std::collections::HashMap;
+use uuid::Uuid;
+
+/// A snapshot is taken once this many events follow the last one.
+pub const SNAPSHOT_EVERY: i64 = 16;
+
+/// Why a write attempt failed: a lost race (retry it) or a final answer.
+#[derive(Debug)]
+pub enum WriteError {
+    Retry(String),
+    Api(ApiError),
+}
+
+impl From<ApiError> for WriteError {
+    fn from(e: ApiError) -> Self {
+        WriteError::Api(e)
+    }
+}
+
+impl From<sqlx::Error> for WriteError {
+    fn from(e: sqlx::Error) -> Self {
+        if let sqlx::Error::Database(db) = &e {
+            let code = db.code();
+            let retry = matches!(code.as_deref(), Some("40P01" | "40001"))
+                || matches!(
+                    db.constraint(),
+                    Some("dedup_keys_unique_email" | "dedup_keys_unique_source_id")
+                );
+            if retry {
+                return WriteError::Retry(db.message().to_owned());
+            }
+        }
+        WriteError::Api(ApiError::from(e))
+    }
+}
+
+impl From<AppendError> for WriteError {
+    fn from(e: AppendError) -> Self {
+        match e {
+            AppendError::Conflict { stream_id } => WriteError::Retry(format!("stream {stream_id} moved")),
+            AppendError::Db(db) => db.into(),
+        }
+    }
+}
+
+/// How a command serializes against concurrent writers of the same tenant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LockMode {
+    /// Single-lead commands: the tenant lock shared, plus each dedup key's lock exclusive.
+    Keys,
+    /// Batches: the tenant lock exclusive (no other lead write of the tenant runs meanwhile).
+    Tenant,
+}
+
+pub async fn lock(
+    conn: &mut PgConnection,
+    tenant: Uuid,
+    mode: LockMode,
+    keys: &[DedupKey],
+) -> Result<(), sqlx::Error> {
+    match mode {
+        LockMode::Tenant => {
+            sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                .bind(tenant_lock_id(tenant))
+                .execute(&mut *conn)
+                .await?;
+        }
+        LockMode::Keys => {
+            sqlx::query("SELECT pg_advisory_xact_lock_shared($1)")
+                .bind(tenant_lock_id(tenant))
+                .execute(&mut *conn)
+                .await?;
+            let mut ids: Vec<i64> = keys.iter().map(|k| key_lock_id(tenant, k)).collect();
+            ids.sort_unstable();
+            ids.dedup();
+            if !ids.is_empty() {
+                // Sorted, so two commands always take shared keys in the same order.
+                sqlx::query("SELECT pg_advisory_xact_lock(id) FROM unnest($1::bigint[]) AS id")
+                    .bind(&ids)
+                    .execute(&mut *conn)
+                    .await?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Which live leads hold each of `keys`.
+pub async fn key_owners(
+    conn: &mut PgConnection,
+    tenant: Uuid,
+    keys: &[DedupKey],
+) -> Result<Vec<(DedupKey, Uuid)>, sqlx::Error> {
+    if keys.is_empty() {
+        return Ok(Vec::new());
+    }
+    let kinds: Vec<&str> = keys.iter().map(|k| k.kind.as_str()).collect();
+    let values: Vec<&str> = keys.iter().map(|k| k.key.as_str()).collect();
+    let rows: Vec<(String, String, Uuid)> = sqlx::query_as(
+        "SELECT d.kind, d.key, d.lead_id FROM dedup_keys d
+         JOIN unnest($2::text[], $3::text[]) AS q(kind, key) ON d.kind = q.kind AND d.key = q.key
+         WHERE d.tenant_id = $1",
+    )
+    .bind(tenant)
+    .bind(&kinds)
+    .bind(&values)
+    .fetch_all(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(kind, key, id)| KeyKind::parse(&kind).map(|kind| (DedupKey { kind, key }, id)))
+        .collect())
+}
+
+/// Adds and removes dedup keys of leads (`(lead, key)` pairs).
+pub async fn write_keys(
+    conn: &mut PgConnection,
+    tenant: Uuid,
+    removed: &[(Uuid, DedupKey)],
+    added: &[(Uuid, DedupKey)],
+) -> Result<(), sqlx::Error> {
+    let cols = |pairs: &[(Uuid, DedupKey)]| {
+        let ids: Vec<Uuid> = pairs.iter().map(|p| p.0).collect();
+        let kinds: Vec<&'static str> = pairs.iter().map(|p| p.1.kind.as_str()).collect();
+        let keys: Vec<String> = pairs.iter().map(|p| p.1.key.clone()).collect();
+        (ids, kinds, keys)
+    };
+    if !removed.is_empty() {
+        let (ids, kinds, keys) = cols(removed);
+        sqlx::query(
+            "DELETE FROM dedup_keys d USING unnest($2::uuid[], $3::text[], $4::text[]) AS r(id, kind, key)
+             WHERE d.tenant_id = $1 AND d.lead_id = r.id AND d.kind = r.kind AND d.key = r.key",
+        )
+        .bind(tenant)
+        .bind(&ids)
+        .bind(&kinds)
+        .bind(&keys)
+        .execute(&mut *conn)
+        .await?;
+    }
+    if !added.is_empty() {
+        let (ids, kinds, keys) = cols(added);
+        sqlx::query(
+            "INSERT INTO dedup_keys (tenant_id, lead_id, kind, key)
+             SELECT $1, a.id, a.kind, a.key FROM unnest($2::uuid[], $3::text[], $4::text[]) AS a(id, kind, key)
+             ON CONFLICT (tenant_id, kind, key, lead_id) DO NOTHING",
+        )
+        .bind(tenant)
+        .bind(&ids)
+        .bind(&kinds)
+        .bind(&keys)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Loads leads of `tenant` from their latest snapshot plus the events after it. Ids that are
+/// not leads of this tenant are absent; deleted leads are returned with `deleted` set.
+pub async fn load_leads(
+    conn: &mut PgConnection,
+    tenant: Uuid,
+    ids: &[Uuid],
+) -> Result<HashMap<Uuid, Lead>, ApiError> {
+    let streams = load_streams(conn, tenant, LeadEvent::STREAM_TYPE, ids, SNAPSHOT_FORMAT).await?;
+    let mut leads = HashMap::with_capacity(streams.len());
+    for (id, stream) in streams {
+        let mut state: Option<Lead> = match stream.snapshot {
+            Some((version, json)) => {
+                let mut lead: Lead = serde_json::from_value(json).map_err(ApiError::internal)?;
+                lead.snapshot_version = version;
+                Some(lead)
+            }
+            None => None,
+        };
+        for stored in &stream.events {
+            let event = LeadEvent::decode(stored).map_err(ApiError::internal)?;
+            match (&mut state, &event) {
+                (None, LeadEvent::Created(created)) => state = Some(Lead::created(id, tenant, created)),
+                (Some(lead), _) => lead.apply(&event),
+                (None, _) => return Err(ApiError::internal(format!("lead stream {id} has no LeadCreated"))),
+            }
+        }
+        if let Some(lead) = state {
+            leads.insert(id, lead);
+        }
+    }
+    Ok(leads)
+}
+
+/// Saves a snapshot of each lead that is `SNAPSHOT_EVERY` events past its last one.
+pub async fn snapshot_due(
+    conn: &mut PgConnection,
+    tenant: Uuid,
+    leads: &[&Lead],
+) -> Result<(), WriteError> {
+    let mut due = Vec::new();
+    for lead in leads.iter().filter(|l| l.version - l.snapshot_version >= SNAPSHOT_EVERY) {
+        due.push((lead.id, lead.version, serde_json::to_value(lead).map_err(ApiError::internal)?));
+    }
+    save_snapshots(conn, tenant, SNAPSHOT_FORMAT, &due).await?;
+    Ok(())
+}

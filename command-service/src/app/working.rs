@@ -1,0 +1,138 @@
+//! The working set of one command transaction: the leads it loaded, the dedup key index it
+//! maintains in memory as it decides item after item (so items of one batch dedup against
+//! each other), and the events it will append, all committed together.
+
+use super::repo::{snapshot_due, write_keys, WriteError};
+use shared::dedup::{keys_of, DedupKey, KeyKind};
+use shared::events::lead::LeadEvent;
+use shared::events::{DomainEvent, EventMetadata};
+use shared::lead::decide::PushMatches;
+use shared::lead::Lead;
+use shared::store::{append, ExpectedVersion, StreamAppend};
+use shared::ApiError;
+use sqlx::PgConnection;
+use std::collections::{BTreeSet, HashMap};
+use uuid::Uuid;
+
+pub struct WorkingSet {
+    tenant: Uuid,
+    leads: HashMap<Uuid, Lead>,
+    index: HashMap<DedupKey, Vec<Uuid>>,
+    /// Touched leads in first-touch order, with their version and keys before this command.
+    touched: Vec<(Uuid, Option<i64>, BTreeSet<DedupKey>)>,
+    pending: HashMap<Uuid, Vec<LeadEvent>>,
+}
+
+fn live_keys(lead: &Lead) -> BTreeSet<DedupKey> {
+    if lead.deleted {
+        BTreeSet::new()
+    } else {
+        keys_of(&lead.fields).into_iter().collect()
+    }
+}
+
+impl WorkingSet {
+    pub fn new(tenant: Uuid, leads: HashMap<Uuid, Lead>, owners: Vec<(DedupKey, Uuid)>) -> Self {
+        let mut index: HashMap<DedupKey, Vec<Uuid>> = HashMap::new();
+        for (key, id) in owners {
+            index.entry(key).or_default().push(id);
+        }
+        Self { tenant, leads, index, touched: Vec::new(), pending: HashMap::new() }
+    }
+
+    pub fn get(&self, id: Uuid) -> Option<&Lead> {
+        self.leads.get(&id)
+    }
+
+    fn live_owners(&self, key: &DedupKey) -> Vec<&Lead> {
+        let mut out: Vec<&Lead> = self
+            .index
+            .get(key)
+            .into_iter()
+            .flatten()
+            .filter_map(|id| self.leads.get(id))
+            .filter(|l| !l.deleted)
+            .collect();
+        out.sort_by_key(|l| (l.created_at, l.id));
+        out
+    }
+
+    /// Who holds a unique key now, in this transaction's view (keys of deleted leads leave
+    /// the index when the deletion is recorded, and are not stored in the database).
+    pub fn owner(&self, key: &DedupKey) -> Option<Uuid> {
+        self.index.get(key).and_then(|ids| ids.first()).copied()
+    }
+
+    /// Live leads sharing one of `keys` (the pushed lead's keys), by tier.
+    pub fn matches(&self, keys: &[DedupKey]) -> PushMatches<'_> {
+        let mut m = PushMatches::default();
+        for key in keys {
+            let owners = self.live_owners(key);
+            match key.kind {
+                KeyKind::Email => m.by_email = owners.first().copied(),
+                KeyKind::SourceId => m.by_source_id = owners.first().copied(),
+                KeyKind::Phone => m.by_phone = owners,
+                KeyKind::NameCity => m.by_name_city = owners,
+            }
+        }
+        m
+    }
+
+    /// Records a decided event and the state after it.
+    pub fn record(&mut self, after: Lead, event: LeadEvent) {
+        let id = after.id;
+        let before = self.leads.get(&id);
+        if !self.touched.iter().any(|t| t.0 == id) {
+            let (version, keys) = before.map_or((None, BTreeSet::new()), |l| (Some(l.version), live_keys(l)));
+            self.touched.push((id, version, keys));
+        }
+        let old_keys = before.map(live_keys).unwrap_or_default();
+        let new_keys = live_keys(&after);
+        for key in old_keys.difference(&new_keys) {
+            if let Some(ids) = self.index.get_mut(key) {
+                ids.retain(|x| *x != id);
+            }
+        }
+        for key in new_keys.difference(&old_keys) {
+            self.index.entry(key.clone()).or_default().push(id);
+        }
+        self.leads.insert(id, after);
+        self.pending.entry(id).or_default().push(event);
+    }
+
+    /// Appends every pending event, writes the dedup key changes and due snapshots, all in
+    /// the caller's transaction.
+    pub async fn commit(
+        &self,
+        conn: &mut PgConnection,
+        metadata: &EventMetadata,
+    ) -> Result<(), WriteError> {
+        let mut appends = Vec::with_capacity(self.touched.len());
+        let (mut removed, mut added) = (Vec::new(), Vec::new());
+        let mut finals = Vec::with_capacity(self.touched.len());
+        for (id, version, keys_before) in &self.touched {
+            let events = self.pending.get(id).map(Vec::as_slice).unwrap_or_default();
+            let events = events
+                .iter()
+                .map(|e| e.to_new_event(metadata))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(ApiError::internal)?;
+            appends.push(StreamAppend {
+                tenant_id: self.tenant,
+                stream_type: LeadEvent::STREAM_TYPE,
+                stream_id: *id,
+                expected: version.map_or(ExpectedVersion::NoStream, ExpectedVersion::Exact),
+                events,
+            });
+            let Some(lead) = self.leads.get(id) else { continue };
+            let keys_after = live_keys(lead);
+            removed.extend(keys_before.difference(&keys_after).map(|k| (*id, k.clone())));
+            added.extend(keys_after.difference(keys_before).map(|k| (*id, k.clone())));
+            finals.push(lead);
+        }
+        append(conn, &appends).await?;
+        write_keys(conn, self.tenant, &removed, &added).await?;
+        snapshot_due(conn, self.tenant, &finals).await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,63 @@
+//! command-service configuration, read from the environment once.
+
+use shared::config::{or_default, parse_or, CommonConfig, ConfigError};
+use std::net::SocketAddr;
+use std::time::Duration;
+
+#[derive(Debug, Clone)]
+pub struct CommandConfig {
+    pub common: CommonConfig,
+    /// `COMMAND_LISTEN`, default `127.0.0.1:8081`.
+    pub listen: SocketAddr,
+    /// How long a resolved API key stays cached (`API_KEY_CACHE_SECS`, default 60).
+    pub key_cache_ttl: Duration,
+    pub relay: RelayConfig,
+}
+
+#[derive(Debug, Clone)]
+pub struct RelayConfig {
+    /// `RELAY_ENABLED` (default true): run the outbox relay to NATS in this process.
+    pub enabled: bool,
+    /// Events read and published per round (`RELAY_BATCH`, default 500).
+    pub batch_size: i64,
+    /// Fallback poll when no NOTIFY arrives (`RELAY_POLL_MS`, default 1000).
+    pub poll_interval: Duration,
+    /// How often a standby replica retries for leadership (`RELAY_STANDBY_MS`, default 2000).
+    pub standby_retry: Duration,
+    /// JetStream duplicate window (`NATS_DUPLICATE_WINDOW_SECS`, default 600).
+    pub duplicate_window: Duration,
+    /// JetStream retention (`NATS_MAX_AGE_DAYS`, default 7).
+    pub max_age: Duration,
+}
+
+impl Default for RelayConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            batch_size: 500,
+            poll_interval: Duration::from_millis(1000),
+            standby_retry: Duration::from_millis(2000),
+            duplicate_window: Duration::from_secs(600),
+            max_age: Duration::from_secs(7 * 24 * 3600),
+        }
+    }
+}
+
+impl CommandConfig {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let d = RelayConfig::default();
+        Ok(Self {
+            common: CommonConfig::from_env()?,
+            listen: parse_or("COMMAND_LISTEN", SocketAddr::from(([127, 0, 0, 1], 8081)))?,
+            key_cache_ttl: Duration::from_secs(parse_or("API_KEY_CACHE_SECS", 60)?),
+            relay: RelayConfig {
+                enabled: or_default("RELAY_ENABLED", "true") != "false",
+                batch_size: parse_or("RELAY_BATCH", d.batch_size)?,
+                poll_interval: Duration::from_millis(parse_or("RELAY_POLL_MS", 1000)?),
+                standby_retry: Duration::from_millis(parse_or("RELAY_STANDBY_MS", 2000)?),
+                duplicate_window: Duration::from_secs(parse_or("NATS_DUPLICATE_WINDOW_SECS", 600)?),
+                max_age: Duration::from_secs(parse_or::<u64>("NATS_MAX_AGE_DAYS", 7)? * 24 * 3600),
+            },
+        })
+    }
+}

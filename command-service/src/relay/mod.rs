@@ -1,0 +1,110 @@
+//! The outbox relay (invariant 4): committed events are read from the store with the gap-free
+//! tail and published to JetStream in position order with `Nats-Msg-Id` = event id, then the
+//! checkpoint moves. A crash between publish and checkpoint re-publishes; JetStream drops the
+//! duplicates. One replica relays at a time: the leader holds a session advisory lock on the
+//! connection that also reads events and writes the checkpoint, so losing that connection
+//! loses leadership and stops the work at once.
+
+mod leader;
+mod publish;
+
+pub use leader::try_lead;
+pub use publish::{publish_events, PublishReport};
+
+use crate::config::RelayConfig;
+use shared::store::{tail, NOTIFY_CHANNEL};
+use sqlx::postgres::PgListener;
+use sqlx::{Connection, PgConnection, PgPool};
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+
+/// The relay's row in `checkpoints`.
+pub const CHECKPOINT: &str = "nats-relay";
+
+pub struct Relay {
+    pool: PgPool,
+    js: async_nats::jetstream::Context,
+    config: RelayConfig,
+}
+
+impl Relay {
+    /// Connects to JetStream and makes sure the events stream exists.
+    pub async fn new(
+        pool: PgPool,
+        nats: async_nats::Client,
+        config: RelayConfig,
+    ) -> Result<Self, async_nats::Error> {
+        let js = async_nats::jetstream::new(nats);
+        shared::nats::ensure_stream(&js, config.duplicate_window, config.max_age).await?;
+        Ok(Self { pool, js, config })
+    }
+
+    /// Runs until `shutdown`: waits for leadership, relays while leader, starts over after
+    /// any failure.
+    pub async fn run(self, shutdown: CancellationToken) {
+        while !shutdown.is_cancelled() {
+            if let Err(e) = self.lead(&shutdown).await {
+                tracing::warn!(error = %e, "relay stopped; retrying");
+                tokio::select! {
+                    _ = shutdown.cancelled() => {}
+                    _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+                }
+            }
+        }
+    }
+
+    async fn lead(&self, shutdown: &CancellationToken) -> anyhow::Result<()> {
+        let mut conn = PgConnection::connect_with(&self.pool.connect_options()).await?;
+        while !try_lead(&mut conn).await? {
+            tokio::select! {
+                _ = shutdown.cancelled() => return Ok(()),
+                _ = tokio::time::sleep(self.config.standby_retry) => {}
+            }
+        }
+        tracing::info!("relay: this replica is the leader");
+        let mut listener = PgListener::connect_with(&self.pool).await?;
+        listener.listen(NOTIFY_CHANNEL).await?;
+        loop {
+            let report = self.step(&mut conn).await?;
+            if report.published == self.config.batch_size as usize {
+                continue;
+            }
+            tokio::select! {
+                _ = shutdown.cancelled() => return Ok(()),
+                n = listener.recv() => { n?; }
+                _ = tokio::time::sleep(self.config.poll_interval) => {}
+            }
+        }
+    }
+
+    /// One round: publish the next events after the checkpoint, then move it.
+    pub async fn step(&self, conn: &mut PgConnection) -> anyhow::Result<PublishReport> {
+        let after = load_checkpoint(conn).await?;
+        let events = tail(conn, after, self.config.batch_size).await?;
+        let report = publish_events(&self.js, &events).await?;
+        if let Some(last) = events.last() {
+            save_checkpoint(conn, last.position).await?;
+        }
+        Ok(report)
+    }
+}
+
+pub async fn load_checkpoint(conn: &mut PgConnection) -> Result<i64, sqlx::Error> {
+    let row: Option<(i64,)> = sqlx::query_as("SELECT position FROM checkpoints WHERE name = $1")
+        .bind(CHECKPOINT)
+        .fetch_optional(conn)
+        .await?;
+    Ok(row.map_or(0, |r| r.0))
+}
+
+async fn save_checkpoint(conn: &mut PgConnection, position: i64) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO checkpoints (name, position) VALUES ($1, $2)
+         ON CONFLICT (name) DO UPDATE SET position = EXCLUDED.position, updated_at = now()",
+    )
+    .bind(CHECKPOINT)
+    .bind(position)
+    .execute(conn)
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,33 @@
+//! The write side's HTTP surface: every mutating endpoint of `/api/v1`, health, and
+//! error-shaped fallbacks. Handlers are adapters: parse, call one application function, map.
+
+mod accounts;
+mod batch;
+mod health;
+mod leads;
+
+use crate::state::AppState;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post, put};
+use axum::Router;
+use shared::http::{fallback_not_found, method_not_allowed, MAX_BODY_BYTES};
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/healthz", get(health::healthz))
+        .route("/api/v1/register", post(accounts::register))
+        .route("/api/v1/login", post(accounts::login))
+        .route("/api/v1/leads", post(leads::create))
+        .route(
+            "/api/v1/leads/batch",
+            post(batch::create).put(batch::update).delete(batch::delete),
+        )
+        .route(
+            "/api/v1/leads/{id}",
+            put(leads::update).patch(leads::update).delete(leads::delete),
+        )
+        .fallback(fallback_not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .with_state(state)
+}
