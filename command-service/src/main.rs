@@ -8,10 +8,15 @@ use tokio_util::sync::CancellationToken;
 async fn main() -> anyhow::Result<()> {
     shared::telemetry::init("command-service");
     let config = CommandConfig::from_env().context("configuration")?;
-    let pool = shared::db::connect(config.common.database_url.expose(), config.common.database_max_connections)
+    let pool = shared::db::connect(
+        config.common.database_url.expose(),
+        config.common.database_max_connections,
+    )
+    .await
+    .context("connecting to Postgres (DATABASE_URL)")?;
+    shared::db::migrate(&pool)
         .await
-        .context("connecting to Postgres (DATABASE_URL)")?;
-    shared::db::migrate(&pool).await.context("running migrations")?;
+        .context("running migrations")?;
     if std::env::args().nth(1).as_deref() == Some("migrate") {
         println!("migrations applied");
         return Ok(());

@@ -16,7 +16,11 @@ pub struct AppState {
 impl AppState {
     pub fn new(pool: PgPool, config: CommandConfig) -> Self {
         let keys = KeyResolver::new(pool.clone(), config.key_cache_ttl);
-        Self { pool, keys, config: Arc::new(config) }
+        Self {
+            pool,
+            keys,
+            config: Arc::new(config),
+        }
     }
 }
 

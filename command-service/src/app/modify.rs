@@ -49,10 +49,18 @@ pub async fn modify_many(
 
 /// Keys an update could take from other leads: lock them, and learn who holds the unique ones.
 fn claimed_keys(change: Modification<'_>) -> Vec<DedupKey> {
-    let Modification::Update(input) = change else { return Vec::new() };
-    let given: BTreeMap<Field, FieldValue> =
-        input.fields.iter().filter_map(|(f, v)| v.clone().map(|v| (*f, v))).collect();
-    keys_of(&given).into_iter().filter(|k| k.kind != KeyKind::NameCity).collect()
+    let Modification::Update(input) = change else {
+        return Vec::new();
+    };
+    let given: BTreeMap<Field, FieldValue> = input
+        .fields
+        .iter()
+        .filter_map(|(f, v)| v.clone().map(|v| (*f, v)))
+        .collect();
+    keys_of(&given)
+        .into_iter()
+        .filter(|k| k.kind != KeyKind::NameCity)
+        .collect()
 }
 
 async fn attempt(
@@ -63,7 +71,13 @@ async fn attempt(
     mode: LockMode,
 ) -> Result<Vec<ModifyResult>, WriteError> {
     let keys = claimed_keys(change);
-    let wanted: Vec<Uuid> = ids.iter().flatten().copied().collect::<BTreeSet<_>>().into_iter().collect();
+    let wanted: Vec<Uuid> = ids
+        .iter()
+        .flatten()
+        .copied()
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
 
     let mut tx = pool.begin().await?;
     lock(&mut tx, ctx.tenant, mode, &keys).await?;

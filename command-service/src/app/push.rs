@@ -8,7 +8,7 @@ use super::working::WorkingSet;
 use shared::dedup::{keys_of, DedupKey};
 use shared::ids::new_id;
 use shared::lead::decide::{decide_push, PushDecision, Rejected};
-use shared::lead::{FieldValue, Field, Lead, LeadInput};
+use shared::lead::{Field, FieldValue, Lead, LeadInput};
 use shared::ApiError;
 use sqlx::PgPool;
 use std::collections::{BTreeMap, BTreeSet};
@@ -26,7 +26,11 @@ pub struct PushOutcome {
 pub type PushResult = Result<PushOutcome, Rejected>;
 
 /// Pushes one lead.
-pub async fn push_one(pool: &PgPool, ctx: &CommandContext, input: LeadInput) -> Result<PushOutcome, ApiError> {
+pub async fn push_one(
+    pool: &PgPool,
+    ctx: &CommandContext,
+    input: LeadInput,
+) -> Result<PushOutcome, ApiError> {
     let inputs = [input];
     let mut results = with_retries(|| attempt(pool, ctx, &inputs, LockMode::Keys)).await?;
     match results.pop() {
@@ -46,8 +50,11 @@ pub async fn push_many(
 }
 
 fn given_keys(input: &LeadInput) -> Vec<DedupKey> {
-    let given: BTreeMap<Field, FieldValue> =
-        input.fields.iter().filter_map(|(f, v)| v.clone().map(|v| (*f, v))).collect();
+    let given: BTreeMap<Field, FieldValue> = input
+        .fields
+        .iter()
+        .filter_map(|(f, v)| v.clone().map(|v| (*f, v)))
+        .collect();
     keys_of(&given)
 }
 
@@ -58,29 +65,54 @@ async fn attempt(
     mode: LockMode,
 ) -> Result<Vec<PushResult>, WriteError> {
     let input_keys: Vec<Vec<DedupKey>> = inputs.iter().map(given_keys).collect();
-    let all_keys: Vec<DedupKey> =
-        input_keys.iter().flatten().cloned().collect::<BTreeSet<_>>().into_iter().collect();
+    let all_keys: Vec<DedupKey> = input_keys
+        .iter()
+        .flatten()
+        .cloned()
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
 
     let mut tx = pool.begin().await?;
     lock(&mut tx, ctx.tenant, mode, &all_keys).await?;
     let owners = key_owners(&mut tx, ctx.tenant, &all_keys).await?;
-    let ids: Vec<Uuid> = owners.iter().map(|(_, id)| *id).collect::<BTreeSet<_>>().into_iter().collect();
+    let ids: Vec<Uuid> = owners
+        .iter()
+        .map(|(_, id)| *id)
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
     let leads = load_leads(&mut tx, ctx.tenant, &ids).await?;
     let mut ws = WorkingSet::new(ctx.tenant, leads, owners);
 
     let mut results = Vec::with_capacity(inputs.len());
     for (input, keys) in inputs.iter().zip(&input_keys) {
-        let decided = decide_push(ctx.tenant, input, &ws.matches(keys), new_id(), ctx.now, Uuid::new_v4);
+        let decided = decide_push(
+            ctx.tenant,
+            input,
+            &ws.matches(keys),
+            new_id(),
+            ctx.now,
+            Uuid::new_v4,
+        );
         match decided {
             Ok(decision) => {
                 let (duplicate, potential_duplicate_id) = match &decision {
-                    PushDecision::Create { potential_duplicate_id, .. } => (false, *potential_duplicate_id),
+                    PushDecision::Create {
+                        potential_duplicate_id,
+                        ..
+                    } => (false, *potential_duplicate_id),
                     PushDecision::Merge { .. } => (true, None),
                 };
                 let (lead, event) = match decision {
-                    PushDecision::Create { lead, event, .. } | PushDecision::Merge { lead, event, .. } => (lead, event),
+                    PushDecision::Create { lead, event, .. }
+                    | PushDecision::Merge { lead, event, .. } => (lead, event),
                 };
-                results.push(Ok(PushOutcome { lead: lead.clone(), duplicate, potential_duplicate_id }));
+                results.push(Ok(PushOutcome {
+                    lead: lead.clone(),
+                    duplicate,
+                    potential_duplicate_id,
+                }));
                 ws.record(lead, event);
             }
             Err(rejected) => results.push(Err(rejected)),

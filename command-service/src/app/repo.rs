@@ -48,7 +48,9 @@ impl From<sqlx::Error> for WriteError {
 impl From<AppendError> for WriteError {
     fn from(e: AppendError) -> Self {
         match e {
-            AppendError::Conflict { stream_id } => WriteError::Retry(format!("stream {stream_id} moved")),
+            AppendError::Conflict { stream_id } => {
+                WriteError::Retry(format!("stream {stream_id} moved"))
+            }
             AppendError::Db(db) => db.into(),
         }
     }
@@ -119,7 +121,9 @@ pub async fn key_owners(
     .await?;
     Ok(rows
         .into_iter()
-        .filter_map(|(kind, key, id)| KeyKind::parse(&kind).map(|kind| (DedupKey { kind, key }, id)))
+        .filter_map(|(kind, key, id)| {
+            KeyKind::parse(&kind).map(|kind| (DedupKey { kind, key }, id))
+        })
         .collect())
 }
 
@@ -187,9 +191,15 @@ pub async fn load_leads(
         for stored in &stream.events {
             let event = LeadEvent::decode(stored).map_err(ApiError::internal)?;
             match (&mut state, &event) {
-                (None, LeadEvent::Created(created)) => state = Some(Lead::created(id, tenant, created)),
+                (None, LeadEvent::Created(created)) => {
+                    state = Some(Lead::created(id, tenant, created))
+                }
                 (Some(lead), _) => lead.apply(&event),
-                (None, _) => return Err(ApiError::internal(format!("lead stream {id} has no LeadCreated"))),
+                (None, _) => {
+                    return Err(ApiError::internal(format!(
+                        "lead stream {id} has no LeadCreated"
+                    )))
+                }
             }
         }
         if let Some(lead) = state {
@@ -206,8 +216,15 @@ pub async fn snapshot_due(
     leads: &[&Lead],
 ) -> Result<(), WriteError> {
     let mut due = Vec::new();
-    for lead in leads.iter().filter(|l| l.version - l.snapshot_version >= SNAPSHOT_EVERY) {
-        due.push((lead.id, lead.version, serde_json::to_value(lead).map_err(ApiError::internal)?));
+    for lead in leads
+        .iter()
+        .filter(|l| l.version - l.snapshot_version >= SNAPSHOT_EVERY)
+    {
+        due.push((
+            lead.id,
+            lead.version,
+            serde_json::to_value(lead).map_err(ApiError::internal)?,
+        ));
     }
     save_snapshots(conn, tenant, SNAPSHOT_FORMAT, &due).await?;
     Ok(())

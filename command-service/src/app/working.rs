@@ -37,7 +37,13 @@ impl WorkingSet {
         for (key, id) in owners {
             index.entry(key).or_default().push(id);
         }
-        Self { tenant, leads, index, touched: Vec::new(), pending: HashMap::new() }
+        Self {
+            tenant,
+            leads,
+            index,
+            touched: Vec::new(),
+            pending: HashMap::new(),
+        }
     }
 
     pub fn get(&self, id: Uuid) -> Option<&Lead> {
@@ -83,7 +89,8 @@ impl WorkingSet {
         let id = after.id;
         let before = self.leads.get(&id);
         if !self.touched.iter().any(|t| t.0 == id) {
-            let (version, keys) = before.map_or((None, BTreeSet::new()), |l| (Some(l.version), live_keys(l)));
+            let (version, keys) =
+                before.map_or((None, BTreeSet::new()), |l| (Some(l.version), live_keys(l)));
             self.touched.push((id, version, keys));
         }
         let old_keys = before.map(live_keys).unwrap_or_default();
@@ -124,9 +131,15 @@ impl WorkingSet {
                 expected: version.map_or(ExpectedVersion::NoStream, ExpectedVersion::Exact),
                 events,
             });
-            let Some(lead) = self.leads.get(id) else { continue };
+            let Some(lead) = self.leads.get(id) else {
+                continue;
+            };
             let keys_after = live_keys(lead);
-            removed.extend(keys_before.difference(&keys_after).map(|k| (*id, k.clone())));
+            removed.extend(
+                keys_before
+                    .difference(&keys_after)
+                    .map(|k| (*id, k.clone())),
+            );
             added.extend(keys_after.difference(keys_before).map(|k| (*id, k.clone())));
             finals.push(lead);
         }

@@ -20,9 +20,15 @@ pub async fn publish_events(js: &Context, events: &[StoredEvent]) -> anyhow::Res
         let mut headers = HeaderMap::new();
         headers.insert("Nats-Msg-Id", event.event_id.to_string().as_str());
         let payload = serde_json::to_vec(event)?;
-        acks.push(js.publish_with_headers(subject, headers, payload.into()).await?);
+        acks.push(
+            js.publish_with_headers(subject, headers, payload.into())
+                .await?,
+        );
     }
-    let mut report = PublishReport { published: events.len(), duplicates: 0 };
+    let mut report = PublishReport {
+        published: events.len(),
+        duplicates: 0,
+    };
     for ack in acks {
         if ack.await?.duplicate {
             report.duplicates += 1;

@@ -5,7 +5,9 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use serde_json::{json, Value};
-use shared::auth::{hash_password, issue_key_for_login, register as register_account, AccountError, IssuedKey};
+use shared::auth::{
+    hash_password, issue_key_for_login, register as register_account, AccountError, IssuedKey,
+};
 use shared::events::EventMetadata;
 use shared::http::{JsonBody, RequestId};
 use shared::ApiError;
@@ -21,7 +23,11 @@ struct Credentials {
 fn credentials(body: &Value) -> Result<Credentials, ApiError> {
     let field = |name: &str| body.get(name).and_then(Value::as_str);
     let email = field("email").map(str::trim).unwrap_or_default();
-    if email.len() < 3 || email.len() > 254 || !email.contains('@') || email.contains(char::is_whitespace) {
+    if email.len() < 3
+        || email.len() > 254
+        || !email.contains('@')
+        || email.contains(char::is_whitespace)
+    {
         return Err(ApiError::bad_request(
             "invalid field 'email': give the account's e-mail address, e.g. {\"email\": \"you@example.com\", \"password\": \"...\"}",
         ));
@@ -32,7 +38,10 @@ fn credentials(body: &Value) -> Result<Credentials, ApiError> {
             "invalid field 'password': must be {MIN_PASSWORD} to {MAX_PASSWORD} characters"
         )));
     }
-    Ok(Credentials { email: email.to_owned(), password: password.to_owned() })
+    Ok(Credentials {
+        email: email.to_owned(),
+        password: password.to_owned(),
+    })
 }
 
 fn key_body(key: IssuedKey) -> Json<Value> {
@@ -47,7 +56,11 @@ fn key_body(key: IssuedKey) -> Json<Value> {
 }
 
 fn metadata(request_id: String) -> EventMetadata {
-    EventMetadata { actor: Some("anonymous".into()), request_id: Some(request_id), ..Default::default() }
+    EventMetadata {
+        actor: Some("anonymous".into()),
+        request_id: Some(request_id),
+        ..Default::default()
+    }
 }
 
 fn account_error(e: AccountError) -> ApiError {
@@ -69,9 +82,15 @@ pub async fn register(
         .await
         .map_err(ApiError::internal)?
         .map_err(ApiError::internal)?;
-    let key = register_account(&state.pool, &creds.email, phc, state.config.common.default_plan, &metadata(request_id))
-        .await
-        .map_err(account_error)?;
+    let key = register_account(
+        &state.pool,
+        &creds.email,
+        phc,
+        state.config.common.default_plan,
+        &metadata(request_id),
+    )
+    .await
+    .map_err(account_error)?;
     Ok((StatusCode::CREATED, key_body(key)))
 }
 
@@ -81,8 +100,13 @@ pub async fn login(
     JsonBody(body): JsonBody,
 ) -> Result<Json<Value>, ApiError> {
     let creds = credentials(&body)?;
-    let key = issue_key_for_login(&state.pool, &creds.email, &creds.password, &metadata(request_id))
-        .await
-        .map_err(account_error)?;
+    let key = issue_key_for_login(
+        &state.pool,
+        &creds.email,
+        &creds.password,
+        &metadata(request_id),
+    )
+    .await
+    .map_err(account_error)?;
     Ok(key_body(key))
 }

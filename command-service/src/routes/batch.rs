@@ -17,10 +17,14 @@ use shared::ApiError;
 
 fn array_field<'a>(body: &'a Value, name: &str, example: &str) -> Result<&'a Vec<Value>, ApiError> {
     let items = body.get(name).and_then(Value::as_array).ok_or_else(|| {
-        ApiError::bad_request(format!("the body must be an object with a '{name}' array, e.g. {example}"))
+        ApiError::bad_request(format!(
+            "the body must be an object with a '{name}' array, e.g. {example}"
+        ))
     })?;
     if items.is_empty() {
-        return Err(ApiError::bad_request(format!("'{name}' is empty: give at least one entry")));
+        return Err(ApiError::bad_request(format!(
+            "'{name}' is empty: give at least one entry"
+        )));
     }
     Ok(items)
 }
@@ -50,10 +54,20 @@ pub async fn create(
     RequestId(request_id): RequestId,
     JsonBody(body): JsonBody,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let items = array_field(&body, "leads", r#"{"leads": [{"name": "Acme", "source": "import"}]}"#)?;
+    let items = array_field(
+        &body,
+        "leads",
+        r#"{"leads": [{"name": "Acme", "source": "import"}]}"#,
+    )?;
     check_limit(&state, &auth, items.len())?;
-    let parsed: Vec<_> = items.iter().map(|item| parse_lead_object(item, InputMode::Create)).collect();
-    let valid: Vec<_> = parsed.iter().filter_map(|p| p.as_ref().ok().cloned()).collect();
+    let parsed: Vec<_> = items
+        .iter()
+        .map(|item| parse_lead_object(item, InputMode::Create))
+        .collect();
+    let valid: Vec<_> = parsed
+        .iter()
+        .filter_map(|p| p.as_ref().ok().cloned())
+        .collect();
     let ctx = CommandContext::new(&auth, request_id).in_batch();
     let mut outcomes = push_many(&state.pool, &ctx, &valid).await?.into_iter();
 
@@ -98,13 +112,18 @@ pub async fn update(
     let example = r#"{"ids": ["cl_..."], "data": {"status": "contacted"}}"#;
     let ids = array_field(&body, "ids", example)?;
     check_limit(&state, &auth, ids.len())?;
-    let data = body
-        .get("data")
-        .filter(|d| d.is_object())
-        .ok_or_else(|| ApiError::bad_request(format!("'data' must be an object of fields to set, e.g. {example}")))?;
-    let input = parse_lead_object(data, InputMode::Patch).map_err(|e| ApiError::bad_request(format!("data: {e}")))?;
+    let data = body.get("data").filter(|d| d.is_object()).ok_or_else(|| {
+        ApiError::bad_request(format!(
+            "'data' must be an object of fields to set, e.g. {example}"
+        ))
+    })?;
+    let input = parse_lead_object(data, InputMode::Patch)
+        .map_err(|e| ApiError::bad_request(format!("data: {e}")))?;
     let ctx = CommandContext::new(&auth, request_id).in_batch();
-    let parsed: Vec<_> = ids.iter().map(|v| v.as_str().and_then(parse_lead_id)).collect();
+    let parsed: Vec<_> = ids
+        .iter()
+        .map(|v| v.as_str().and_then(parse_lead_id))
+        .collect();
     let results = modify_many(&state.pool, &ctx, &parsed, Modification::Update(&input)).await?;
     Ok(results_body(ids, results))
 }
@@ -118,7 +137,10 @@ pub async fn delete(
     let ids = array_field(&body, "ids", r#"{"ids": ["cl_..."]}"#)?;
     check_limit(&state, &auth, ids.len())?;
     let ctx = CommandContext::new(&auth, request_id).in_batch();
-    let parsed: Vec<_> = ids.iter().map(|v| v.as_str().and_then(parse_lead_id)).collect();
+    let parsed: Vec<_> = ids
+        .iter()
+        .map(|v| v.as_str().and_then(parse_lead_id))
+        .collect();
     let results = modify_many(&state.pool, &ctx, &parsed, Modification::Delete).await?;
     Ok(results_body(ids, results))
 }
@@ -138,6 +160,7 @@ fn results_body(ids: &[Value], results: Vec<ModifyResult>) -> (StatusCode, Json<
         })
         .collect();
     let total = entries.len();
-    let body = json!({"results": entries, "total": total, "success": total - failed, "failed": failed});
+    let body =
+        json!({"results": entries, "total": total, "success": total - failed, "failed": failed});
     (status(failed, StatusCode::OK), Json(body))
 }

@@ -20,7 +20,8 @@ pub async fn create(
     RequestId(request_id): RequestId,
     JsonBody(body): JsonBody,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let input = parse_lead_object(&body, InputMode::Create).map_err(|e| ApiError::bad_request(e.to_string()))?;
+    let input = parse_lead_object(&body, InputMode::Create)
+        .map_err(|e| ApiError::bad_request(e.to_string()))?;
     let ctx = CommandContext::new(&auth, request_id);
     let outcome = push_one(&state.pool, &ctx, input).await?;
     let mut out = lead_json(&outcome.lead);
@@ -31,7 +32,10 @@ pub async fn create(
     };
     out.insert("message".into(), json!(message));
     out.insert("duplicate".into(), json!(outcome.duplicate));
-    out.insert("potential_duplicate_id".into(), json!(outcome.potential_duplicate_id.map(lead_public_id)));
+    out.insert(
+        "potential_duplicate_id".into(),
+        json!(outcome.potential_duplicate_id.map(lead_public_id)),
+    );
     Ok((status, Json(Value::Object(out))))
 }
 
@@ -42,9 +46,16 @@ pub async fn update(
     Path(id): Path<String>,
     JsonBody(body): JsonBody,
 ) -> Result<Json<Value>, ApiError> {
-    let input = parse_lead_object(&body, InputMode::Patch).map_err(|e| ApiError::bad_request(e.to_string()))?;
+    let input = parse_lead_object(&body, InputMode::Patch)
+        .map_err(|e| ApiError::bad_request(e.to_string()))?;
     let ctx = CommandContext::new(&auth, request_id);
-    let lead = modify_one(&state.pool, &ctx, parse_lead_id(&id), Modification::Update(&input)).await?;
+    let lead = modify_one(
+        &state.pool,
+        &ctx,
+        parse_lead_id(&id),
+        Modification::Update(&input),
+    )
+    .await?;
     Ok(Json(Value::Object(lead_json(&lead))))
 }
 

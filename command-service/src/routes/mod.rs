@@ -24,7 +24,9 @@ pub fn router(state: AppState) -> Router {
         )
         .route(
             "/api/v1/leads/{id}",
-            put(leads::update).patch(leads::update).delete(leads::delete),
+            put(leads::update)
+                .patch(leads::update)
+                .delete(leads::delete),
         )
         .fallback(fallback_not_found)
         .method_not_allowed_fallback(method_not_allowed)
