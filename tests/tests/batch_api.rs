@@ -1,0 +1,139 @@
+//! `POST|PUT|DELETE /leads/batch`: per-item results, 207 on partial failure, dedup per item
+//! and between items, one batch id on every event of a batch.
+
+use leadstream_tests::TestApp;
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+use sqlx::PgPool;
+
+#[sqlx::test(migrator = "shared::db::MIGRATOR")]
+async fn batch_create_reports_each_item_and_answers_207_on_partial_failure(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let k = app.register().await.api_key;
+    let (status, body) = app
+        .post(&k, "/leads/batch", json!({"leads": [
+            {"name": "Lead 1", "source": "import", "city": "Athens"},
+            {"source": "import"},
+            {"name": "Lead 3", "source": "import", "city": "Berlin"}
+        ]}))
+        .await;
+    assert_eq!(status, StatusCode::MULTI_STATUS, "{body}");
+    assert_eq!((body["total"].as_i64(), body["success"].as_i64(), body["failed"].as_i64()), (Some(3), Some(2), Some(1)));
+    assert_eq!(body["created"][0]["index"], 0);
+    assert_eq!(body["created"][1]["index"], 2);
+    assert!(body["created"][0]["id"].as_str().unwrap().starts_with("cl_"));
+    assert!(body["created"][0]["created_at"].is_i64());
+    assert!(body["created"][0].get("duplicate").is_none());
+    assert_eq!(body["errors"][0]["index"], 1);
+    assert!(body["errors"][0]["message"].as_str().unwrap().contains("name"));
+
+    let (status, body) = app.post(&k, "/leads/batch", json!({"leads": [{"name": "Solo", "source": "s"}]})).await;
+    assert_eq!(status, StatusCode::CREATED);
+    assert_eq!(body["errors"], json!([]));
+}
+
+#[sqlx::test(migrator = "shared::db::MIGRATOR")]
+async fn batch_items_dedup_against_stored_leads_and_against_each_other(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let acct = app.register().await;
+    let k = &acct.api_key;
+    let (_, stored) = app.post(k, "/leads", json!({"name": "Stored", "source": "s", "email": "stored@x.io"})).await;
+    let (status, body) = app
+        .post(k, "/leads/batch", json!({"leads": [
+            {"name": "New One", "source": "b", "email": "new@x.io", "tags": ["a"]},
+            {"name": "Stored Again", "source": "b", "email": "STORED@x.io"},
+            {"name": "New One", "source": "b", "email": "new@x.io", "tags": ["b"], "city": "Oslo"},
+            {"name": "Phone Co", "source": "b", "phone": "555 0101 22"},
+            {"name": "Phone Co.", "source": "b", "phone": "(555) 010122"}
+        ]}))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let created = body["created"].as_array().unwrap();
+    assert_eq!(created[1]["id"], stored["id"]);
+    assert_eq!(created[1]["duplicate"], true);
+    assert_eq!(created[2]["id"], created[0]["id"], "in-batch dedup by e-mail");
+    assert_eq!(created[2]["duplicate"], true);
+    assert_eq!(created[4]["id"], created[3]["id"], "in-batch dedup by phone + similar name");
+    assert_eq!(app.lead_streams(&acct.account_id).await, 3);
+
+    let (_, merged) = app.post(k, "/leads", json!({"name": "New One", "source": "b", "email": "new@x.io"})).await;
+    assert_eq!(merged["tags"], json!(["a", "b"]));
+    assert_eq!(merged["city"], "Oslo");
+}
+
+#[sqlx::test(migrator = "shared::db::MIGRATOR")]
+async fn every_event_of_a_batch_carries_one_batch_id(pool: PgPool) {
+    let app = TestApp::spawn(pool.clone()).await;
+    let k = app.register().await.api_key;
+    let leads: Vec<Value> = (0..5).map(|i| json!({"name": format!("B{i}"), "source": "s"})).collect();
+    app.post(&k, "/leads/batch", json!({"leads": leads})).await;
+    let ids: Vec<Option<String>> =
+        sqlx::query_scalar("SELECT DISTINCT metadata->>'batch_id' FROM events WHERE stream_type = 'lead'")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+    assert_eq!(ids.len(), 1);
+    assert!(ids[0].is_some());
+}
+
+#[sqlx::test(migrator = "shared::db::MIGRATOR")]
+async fn a_thousand_lead_batch_is_accepted_and_a_thousand_and_one_is_refused(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let acct = app.register().await;
+    let leads: Vec<Value> = (0..1000).map(|i| json!({"name": format!("Lead {i}"), "source": "bulk", "email": format!("l{i}@bulk.io")})).collect();
+    let (status, body) = app.post(&acct.api_key, "/leads/batch", json!({"leads": leads})).await;
+    assert_eq!(status, StatusCode::CREATED);
+    assert_eq!(body["success"], 1000);
+    assert_eq!(app.lead_streams(&acct.account_id).await, 1000);
+    let leads: Vec<Value> = (0..1001).map(|i| json!({"name": format!("Lead {i}"), "source": "bulk"})).collect();
+    let (status, _) = app.post(&acct.api_key, "/leads/batch", json!({"leads": leads})).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(app.lead_streams(&acct.account_id).await, 1000);
+}
+
+#[sqlx::test(migrator = "shared::db::MIGRATOR")]
+async fn batch_update_and_delete_report_per_id_and_207_when_some_fail(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let k = app.register().await.api_key;
+    let mut ids = Vec::new();
+    for i in 0..3 {
+        let (_, lead) = app.post(&k, "/leads", json!({"name": format!("L{i}"), "source": "s"})).await;
+        ids.push(lead["id"].as_str().unwrap().to_owned());
+    }
+    let unknown = format!("cl_{}", uuid::Uuid::new_v4());
+    let (status, body) = app.put(&k, "/leads/batch", json!({"ids": [ids[0], ids[1]], "data": {"source": "LinkedIn", "tags": ["reviewed"]}})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["results"][0], json!({"index": 0, "id": ids[0], "success": true}));
+    assert_eq!((body["total"].as_i64(), body["success"].as_i64(), body["failed"].as_i64()), (Some(2), Some(2), Some(0)));
+
+    let (status, body) = app.put(&k, "/leads/batch", json!({"ids": [ids[2], unknown, "garbage", 7], "data": {"status": "contacted"}})).await;
+    assert_eq!(status, StatusCode::MULTI_STATUS);
+    assert_eq!(body["success"], 1);
+    assert_eq!(body["failed"], 3);
+    assert_eq!(body["results"][1]["success"], false);
+    assert!(body["results"][1]["message"].as_str().unwrap().contains("not found"));
+
+    let (_, merged) = app.put(&k, &format!("/leads/{}", ids[0]), json!({})).await;
+    assert_eq!(merged["source"], "LinkedIn");
+    assert_eq!(merged["tags"], json!(["reviewed"]));
+
+    let (status, body) = app.call(Method::DELETE, "/leads/batch", Some(&k), Some(json!({"ids": [ids[0], unknown]}))).await;
+    assert_eq!(status, StatusCode::MULTI_STATUS);
+    assert_eq!(body["results"][0]["success"], true);
+    let (status, body) = app.call(Method::DELETE, "/leads/batch", Some(&k), Some(json!({"ids": [ids[1], ids[2]]}))).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, _) = app.put(&k, &format!("/leads/{}", ids[1]), json!({"city": "x"})).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[sqlx::test(migrator = "shared::db::MIGRATOR")]
+async fn a_deleted_leads_email_is_free_for_a_new_lead(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let acct = app.register().await;
+    let k = &acct.api_key;
+    let (_, a) = app.post(k, "/leads", json!({"name": "A", "source": "s", "email": "reuse@x.io"})).await;
+    app.call(Method::DELETE, &format!("/leads/{}", a["id"].as_str().unwrap()), Some(k), None).await;
+    let (status, b) = app.post(k, "/leads", json!({"name": "A", "source": "s", "email": "reuse@x.io"})).await;
+    assert_eq!(status, StatusCode::CREATED);
+    assert_ne!(a["id"], b["id"]);
+}
