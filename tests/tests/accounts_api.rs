@@ -11,13 +11,23 @@ use sqlx::PgPool;
 #[sqlx::test(migrator = "shared::db::MIGRATOR")]
 async fn register_returns_a_key_once_and_stores_only_its_hash(pool: PgPool) {
     let app = TestApp::spawn(pool.clone()).await;
-    let (status, body) = app.call(Method::POST, "/register", None, Some(json!({"email": "Owner@Example.com", "password": "correct horse"}))).await;
+    let (status, body) = app
+        .call(
+            Method::POST,
+            "/register",
+            None,
+            Some(json!({"email": "Owner@Example.com", "password": "correct horse"})),
+        )
+        .await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     let key = body["api_key"].as_str().unwrap();
     assert!(key.starts_with("sk_live_") && key.len() == 40, "{key}");
     assert_eq!(body["plan"], "unlimited");
 
-    let stored: Vec<u8> = sqlx::query_scalar("SELECT key_hash FROM api_keys").fetch_one(&pool).await.unwrap();
+    let stored: Vec<u8> = sqlx::query_scalar("SELECT key_hash FROM api_keys")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
     assert_eq!(stored, Sha256::digest(key.as_bytes()).to_vec());
     let everything: String = sqlx::query_scalar(
         "SELECT string_agg(payload::text, ' ') || (SELECT string_agg(a::text, ' ') FROM api_keys a) || (SELECT string_agg(p::text, ' ') FROM accounts p) FROM events",
@@ -26,7 +36,10 @@ async fn register_returns_a_key_once_and_stores_only_its_hash(pool: PgPool) {
     .await
     .unwrap();
     assert!(!everything.contains(key), "the raw key is stored nowhere");
-    assert!(!everything.contains("correct horse"), "the password is stored nowhere");
+    assert!(
+        !everything.contains("correct horse"),
+        "the password is stored nowhere"
+    );
     assert!(everything.contains("$argon2id$"));
 }
 
@@ -34,13 +47,31 @@ async fn register_returns_a_key_once_and_stores_only_its_hash(pool: PgPool) {
 async fn login_issues_a_new_key_and_both_keys_work(pool: PgPool) {
     let app = TestApp::spawn(pool).await;
     let creds = json!({"email": "me@example.com", "password": "a long password"});
-    let (_, reg) = app.call(Method::POST, "/register", None, Some(creds.clone())).await;
-    let (status, login) = app.call(Method::POST, "/login", None, Some(json!({"email": "ME@example.com", "password": "a long password"}))).await;
+    let (_, reg) = app
+        .call(Method::POST, "/register", None, Some(creds.clone()))
+        .await;
+    let (status, login) = app
+        .call(
+            Method::POST,
+            "/login",
+            None,
+            Some(json!({"email": "ME@example.com", "password": "a long password"})),
+        )
+        .await;
     assert_eq!(status, StatusCode::OK, "{login}");
     assert_ne!(login["api_key"], reg["api_key"]);
     assert_eq!(login["account_id"], reg["account_id"]);
-    for key in [reg["api_key"].as_str().unwrap(), login["api_key"].as_str().unwrap()] {
-        let (status, _) = app.post(key, "/leads", json!({"name": "n", "source": "s", "email": "same@x.io"})).await;
+    for key in [
+        reg["api_key"].as_str().unwrap(),
+        login["api_key"].as_str().unwrap(),
+    ] {
+        let (status, _) = app
+            .post(
+                key,
+                "/leads",
+                json!({"name": "n", "source": "s", "email": "same@x.io"}),
+            )
+            .await;
         assert!(status.is_success());
     }
     let (status, body) = app.call(Method::POST, "/register", None, Some(creds)).await;
@@ -51,9 +82,18 @@ async fn login_issues_a_new_key_and_both_keys_work(pool: PgPool) {
 #[sqlx::test(migrator = "shared::db::MIGRATOR")]
 async fn wrong_passwords_and_unknown_emails_are_401(pool: PgPool) {
     let app = TestApp::spawn(pool).await;
-    app.call(Method::POST, "/register", None, Some(json!({"email": "me@example.com", "password": "a long password"}))).await;
+    app.call(
+        Method::POST,
+        "/register",
+        None,
+        Some(json!({"email": "me@example.com", "password": "a long password"})),
+    )
+    .await;
     let before = app.event_count().await;
-    for body in [json!({"email": "me@example.com", "password": "wrong password"}), json!({"email": "nobody@example.com", "password": "a long password"})] {
+    for body in [
+        json!({"email": "me@example.com", "password": "wrong password"}),
+        json!({"email": "nobody@example.com", "password": "a long password"}),
+    ] {
         let (status, resp) = app.call(Method::POST, "/login", None, Some(body)).await;
         assert_eq!(status, StatusCode::UNAUTHORIZED);
         assert_error(&resp, "unauthorized");
@@ -64,8 +104,15 @@ async fn wrong_passwords_and_unknown_emails_are_401(pool: PgPool) {
 #[sqlx::test(migrator = "shared::db::MIGRATOR")]
 async fn bad_registration_input_is_400_and_creates_no_account(pool: PgPool) {
     let app = TestApp::spawn(pool).await;
-    for body in [json!({"email": "not-an-email", "password": "long enough"}), json!({"email": "a@b.co", "password": "short"}), json!({"password": "long enough"}), json!([])] {
-        let (status, resp) = app.call(Method::POST, "/register", None, Some(body.clone())).await;
+    for body in [
+        json!({"email": "not-an-email", "password": "long enough"}),
+        json!({"email": "a@b.co", "password": "short"}),
+        json!({"password": "long enough"}),
+        json!([]),
+    ] {
+        let (status, resp) = app
+            .call(Method::POST, "/register", None, Some(body.clone()))
+            .await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
         assert_error(&resp, "bad_request");
     }
@@ -78,14 +125,34 @@ async fn both_auth_headers_work_and_anything_else_is_401(pool: PgPool) {
     let key = app.register().await.api_key;
     let url = format!("{}/leads", app.base);
     let body = json!({"name": "n", "source": "s"});
-    let ok = app.client.post(&url).header("Authorization", format!("Bearer {key}")).json(&body).send().await.unwrap();
+    let ok = app
+        .client
+        .post(&url)
+        .header("Authorization", format!("Bearer {key}"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(ok.status(), StatusCode::CREATED);
-    let ok = app.client.post(&url).header("x-api-key", &key).json(&body).send().await.unwrap();
+    let ok = app
+        .client
+        .post(&url)
+        .header("x-api-key", &key)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(ok.status(), StatusCode::CREATED);
 
     let before = app.event_count().await;
     let unknown = format!("sk_live_{}", "0".repeat(32));
-    for header in [None, Some(("X-API-Key", "garbage".to_owned())), Some(("X-API-Key", unknown.clone())), Some(("Authorization", format!("Basic {key}"))), Some(("Authorization", format!("Bearer {unknown}")))] {
+    for header in [
+        None,
+        Some(("X-API-Key", "garbage".to_owned())),
+        Some(("X-API-Key", unknown.clone())),
+        Some(("Authorization", format!("Basic {key}"))),
+        Some(("Authorization", format!("Bearer {unknown}"))),
+    ] {
         let mut req = app.client.post(&url).json(&body);
         if let Some((name, value)) = &header {
             req = req.header(*name, value);
@@ -99,7 +166,21 @@ async fn both_auth_headers_work_and_anything_else_is_401(pool: PgPool) {
 
 #[sqlx::test(migrator = "shared::db::MIGRATOR")]
 async fn new_accounts_get_the_configured_default_plan(pool: PgPool) {
-    let app = TestApp::spawn_with(pool, Options { default_plan: Plan::Pro, ..Options::default() }).await;
-    let (_, body) = app.call(Method::POST, "/register", None, Some(json!({"email": "p@example.com", "password": "a long password"}))).await;
+    let app = TestApp::spawn_with(
+        pool,
+        Options {
+            default_plan: Plan::Pro,
+            ..Options::default()
+        },
+    )
+    .await;
+    let (_, body) = app
+        .call(
+            Method::POST,
+            "/register",
+            None,
+            Some(json!({"email": "p@example.com", "password": "a long password"})),
+        )
+        .await;
     assert_eq!(body["plan"], "pro");
 }

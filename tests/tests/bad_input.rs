@@ -15,23 +15,74 @@ fn bad_leads() -> Vec<(&'static str, Value)> {
         ("missing source", json!({"name": "n"})),
         ("name not a string", json!({"name": 5, "source": "s"})),
         ("body not an object", json!(["name", "source"])),
-        ("string over 1000 chars", json!({"name": "n", "source": "s", "city": long})),
-        ("description over 10000 chars", json!({"name": "n", "source": "s", "description": "d".repeat(10_001)})),
-        ("latitude out of range", json!({"name": "n", "source": "s", "latitude": 90.5, "longitude": 0})),
-        ("longitude out of range", json!({"name": "n", "source": "s", "latitude": 0, "longitude": 181})),
-        ("latitude without longitude", json!({"name": "n", "source": "s", "latitude": 10})),
-        ("rating not a number", json!({"name": "n", "source": "s", "rating": "high"})),
-        ("review_count negative", json!({"name": "n", "source": "s", "review_count": -3})),
-        ("review_count fractional", json!({"name": "n", "source": "s", "review_count": 2.5})),
-        ("unknown status", json!({"name": "n", "source": "s", "status": "won"})),
-        ("tags not an array", json!({"name": "n", "source": "s", "tags": "a,b"})),
-        ("empty tag", json!({"name": "n", "source": "s", "tags": ["ok", " "]})),
-        ("more than 100 tags", json!({"name": "n", "source": "s", "tags": tags})),
-        ("attribute name with a space", json!({"name": "n", "source": "s", "attributes": [{"name": "a b", "type": "text", "value": "x"}]})),
-        ("attribute of unknown type", json!({"name": "n", "source": "s", "attributes": [{"name": "a", "type": "date", "value": "x"}]})),
-        ("attribute value of the wrong type", json!({"name": "n", "source": "s", "attributes": [{"name": "a", "type": "number", "value": "7"}]})),
-        ("attribute name given twice", json!({"name": "n", "source": "s", "attributes": [{"name": "a", "type": "bool", "value": true}, {"name": "a", "type": "bool", "value": false}]})),
-        ("attributes not an array", json!({"name": "n", "source": "s", "attributes": {"a": 1}})),
+        (
+            "string over 1000 chars",
+            json!({"name": "n", "source": "s", "city": long}),
+        ),
+        (
+            "description over 10000 chars",
+            json!({"name": "n", "source": "s", "description": "d".repeat(10_001)}),
+        ),
+        (
+            "latitude out of range",
+            json!({"name": "n", "source": "s", "latitude": 90.5, "longitude": 0}),
+        ),
+        (
+            "longitude out of range",
+            json!({"name": "n", "source": "s", "latitude": 0, "longitude": 181}),
+        ),
+        (
+            "latitude without longitude",
+            json!({"name": "n", "source": "s", "latitude": 10}),
+        ),
+        (
+            "rating not a number",
+            json!({"name": "n", "source": "s", "rating": "high"}),
+        ),
+        (
+            "review_count negative",
+            json!({"name": "n", "source": "s", "review_count": -3}),
+        ),
+        (
+            "review_count fractional",
+            json!({"name": "n", "source": "s", "review_count": 2.5}),
+        ),
+        (
+            "unknown status",
+            json!({"name": "n", "source": "s", "status": "won"}),
+        ),
+        (
+            "tags not an array",
+            json!({"name": "n", "source": "s", "tags": "a,b"}),
+        ),
+        (
+            "empty tag",
+            json!({"name": "n", "source": "s", "tags": ["ok", " "]}),
+        ),
+        (
+            "more than 100 tags",
+            json!({"name": "n", "source": "s", "tags": tags}),
+        ),
+        (
+            "attribute name with a space",
+            json!({"name": "n", "source": "s", "attributes": [{"name": "a b", "type": "text", "value": "x"}]}),
+        ),
+        (
+            "attribute of unknown type",
+            json!({"name": "n", "source": "s", "attributes": [{"name": "a", "type": "date", "value": "x"}]}),
+        ),
+        (
+            "attribute value of the wrong type",
+            json!({"name": "n", "source": "s", "attributes": [{"name": "a", "type": "number", "value": "7"}]}),
+        ),
+        (
+            "attribute name given twice",
+            json!({"name": "n", "source": "s", "attributes": [{"name": "a", "type": "bool", "value": true}, {"name": "a", "type": "bool", "value": false}]}),
+        ),
+        (
+            "attributes not an array",
+            json!({"name": "n", "source": "s", "attributes": {"a": 1}}),
+        ),
     ]
 }
 
@@ -50,14 +101,20 @@ async fn every_invalid_push_is_a_400_naming_the_problem_and_writes_nothing(pool:
         assert_eq!(resp["failed"], 1, "{case}");
         assert_eq!(resp["errors"][0]["index"], 0, "{case}");
     }
-    assert_eq!(app.event_count().await, before, "no bad input wrote an event");
+    assert_eq!(
+        app.event_count().await,
+        before,
+        "no bad input wrote an event"
+    );
 }
 
 #[sqlx::test(migrator = "shared::db::MIGRATOR")]
 async fn every_invalid_update_is_a_400_and_writes_nothing(pool: PgPool) {
     let app = TestApp::spawn(pool).await;
     let k = app.register().await.api_key;
-    let (_, lead) = app.post(&k, "/leads", json!({"name": "n", "source": "s"})).await;
+    let (_, lead) = app
+        .post(&k, "/leads", json!({"name": "n", "source": "s"}))
+        .await;
     let path = format!("/leads/{}", lead["id"].as_str().unwrap());
     let before = app.event_count().await;
     let cases = vec![
@@ -74,7 +131,13 @@ async fn every_invalid_update_is_a_400_and_writes_nothing(pool: PgPool) {
         let (status, resp) = app.put(&k, &path, body.clone()).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{body}: {resp}");
         assert_error(&resp, "bad_request");
-        let (status, _) = app.put(&k, "/leads/batch", json!({"ids": [lead["id"]], "data": body})).await;
+        let (status, _) = app
+            .put(
+                &k,
+                "/leads/batch",
+                json!({"ids": [lead["id"]], "data": body}),
+            )
+            .await;
         assert_eq!(status, StatusCode::BAD_REQUEST);
     }
     assert_eq!(app.event_count().await, before);
@@ -106,7 +169,9 @@ async fn malformed_json_and_malformed_batch_bodies_are_400(pool: PgPool) {
         (Method::DELETE, json!({})),
         (Method::DELETE, json!({"ids": "cl_x"})),
     ] {
-        let (status, resp) = app.call(method.clone(), "/leads/batch", Some(&k), Some(body.clone())).await;
+        let (status, resp) = app
+            .call(method.clone(), "/leads/batch", Some(&k), Some(body.clone()))
+            .await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{method} {body}: {resp}");
         assert_error(&resp, "bad_request");
     }
@@ -115,22 +180,48 @@ async fn malformed_json_and_malformed_batch_bodies_are_400(pool: PgPool) {
 
 #[sqlx::test(migrator = "shared::db::MIGRATOR")]
 async fn a_batch_over_the_plan_limit_is_400_and_writes_nothing(pool: PgPool) {
-    let app = TestApp::spawn_with(pool, Options { default_plan: Plan::Free, ..Options::default() }).await;
+    let app = TestApp::spawn_with(
+        pool,
+        Options {
+            default_plan: Plan::Free,
+            ..Options::default()
+        },
+    )
+    .await;
     let k = app.register().await.api_key;
     let before = app.event_count().await;
-    let leads: Vec<Value> = (0..101).map(|i| json!({"name": format!("L{i}"), "source": "s"})).collect();
+    let leads: Vec<Value> = (0..101)
+        .map(|i| json!({"name": format!("L{i}"), "source": "s"}))
+        .collect();
     let (status, resp) = app.post(&k, "/leads/batch", json!({"leads": leads})).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_error(&resp, "bad_request");
     assert!(resp["message"].as_str().unwrap().contains("100"), "{resp}");
-    let ids: Vec<String> = (0..101).map(|_| format!("cl_{}", uuid::Uuid::new_v4())).collect();
-    let (status, _) = app.put(&k, "/leads/batch", json!({"ids": ids, "data": {"city": "x"}})).await;
+    let ids: Vec<String> = (0..101)
+        .map(|_| format!("cl_{}", uuid::Uuid::new_v4()))
+        .collect();
+    let (status, _) = app
+        .put(
+            &k,
+            "/leads/batch",
+            json!({"ids": ids, "data": {"city": "x"}}),
+        )
+        .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    let (status, _) = app.call(Method::DELETE, "/leads/batch", Some(&k), Some(json!({"ids": ids}))).await;
+    let (status, _) = app
+        .call(
+            Method::DELETE,
+            "/leads/batch",
+            Some(&k),
+            Some(json!({"ids": ids})),
+        )
+        .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(app.event_count().await, before);
 
-    let ok: Vec<Value> = (0..100).map(|i| json!({"name": format!("L{i}"), "source": "s"})).collect();
+    let ok: Vec<Value> = (0..100)
+        .map(|i| json!({"name": format!("L{i}"), "source": "s"}))
+        .collect();
     let (status, _) = app.post(&k, "/leads/batch", json!({"leads": ok})).await;
     assert_eq!(status, StatusCode::CREATED, "exactly the limit is fine");
 }
@@ -140,8 +231,18 @@ async fn a_body_over_10_mb_is_413_in_the_error_shape(pool: PgPool) {
     let app = TestApp::spawn(pool).await;
     let k = app.register().await.api_key;
     let before = app.event_count().await;
-    let huge = format!("{{\"name\": \"n\", \"source\": \"s\", \"description\": \"{}\"}}", "x".repeat(10 * 1024 * 1024 + 10));
-    let resp = app.client.post(format!("{}/leads", app.base)).header("X-API-Key", &k).body(huge).send().await.unwrap();
+    let huge = format!(
+        "{{\"name\": \"n\", \"source\": \"s\", \"description\": \"{}\"}}",
+        "x".repeat(10 * 1024 * 1024 + 10)
+    );
+    let resp = app
+        .client
+        .post(format!("{}/leads", app.base))
+        .header("X-API-Key", &k)
+        .body(huge)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), StatusCode::PAYLOAD_TOO_LARGE);
     assert_error(&resp.json().await.unwrap(), "payload_too_large");
     assert_eq!(app.event_count().await, before);
@@ -151,9 +252,21 @@ async fn a_body_over_10_mb_is_413_in_the_error_shape(pool: PgPool) {
 async fn malformed_and_unknown_lead_ids_are_404_on_every_write_endpoint(pool: PgPool) {
     let app = TestApp::spawn(pool).await;
     let k = app.register().await.api_key;
-    for id in ["nope", "cl_nope", "note_0190a6f0-0000-7000-8000-000000000000", &format!("cl_{}", uuid::Uuid::new_v4())] {
+    for id in [
+        "nope",
+        "cl_nope",
+        "note_0190a6f0-0000-7000-8000-000000000000",
+        &format!("cl_{}", uuid::Uuid::new_v4()),
+    ] {
         for method in [Method::PUT, Method::PATCH, Method::DELETE] {
-            let (status, body) = app.call(method.clone(), &format!("/leads/{id}"), Some(&k), Some(json!({"city": "x"}))).await;
+            let (status, body) = app
+                .call(
+                    method.clone(),
+                    &format!("/leads/{id}"),
+                    Some(&k),
+                    Some(json!({"city": "x"})),
+                )
+                .await;
             assert_eq!(status, StatusCode::NOT_FOUND, "{method} {id}: {body}");
             assert_error(&body, "not_found");
         }

@@ -11,23 +11,46 @@ async fn batch_create_reports_each_item_and_answers_207_on_partial_failure(pool:
     let app = TestApp::spawn(pool).await;
     let k = app.register().await.api_key;
     let (status, body) = app
-        .post(&k, "/leads/batch", json!({"leads": [
-            {"name": "Lead 1", "source": "import", "city": "Athens"},
-            {"source": "import"},
-            {"name": "Lead 3", "source": "import", "city": "Berlin"}
-        ]}))
+        .post(
+            &k,
+            "/leads/batch",
+            json!({"leads": [
+                {"name": "Lead 1", "source": "import", "city": "Athens"},
+                {"source": "import"},
+                {"name": "Lead 3", "source": "import", "city": "Berlin"}
+            ]}),
+        )
         .await;
     assert_eq!(status, StatusCode::MULTI_STATUS, "{body}");
-    assert_eq!((body["total"].as_i64(), body["success"].as_i64(), body["failed"].as_i64()), (Some(3), Some(2), Some(1)));
+    assert_eq!(
+        (
+            body["total"].as_i64(),
+            body["success"].as_i64(),
+            body["failed"].as_i64()
+        ),
+        (Some(3), Some(2), Some(1))
+    );
     assert_eq!(body["created"][0]["index"], 0);
     assert_eq!(body["created"][1]["index"], 2);
-    assert!(body["created"][0]["id"].as_str().unwrap().starts_with("cl_"));
+    assert!(body["created"][0]["id"]
+        .as_str()
+        .unwrap()
+        .starts_with("cl_"));
     assert!(body["created"][0]["created_at"].is_i64());
     assert!(body["created"][0].get("duplicate").is_none());
     assert_eq!(body["errors"][0]["index"], 1);
-    assert!(body["errors"][0]["message"].as_str().unwrap().contains("name"));
+    assert!(body["errors"][0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("name"));
 
-    let (status, body) = app.post(&k, "/leads/batch", json!({"leads": [{"name": "Solo", "source": "s"}]})).await;
+    let (status, body) = app
+        .post(
+            &k,
+            "/leads/batch",
+            json!({"leads": [{"name": "Solo", "source": "s"}]}),
+        )
+        .await;
     assert_eq!(status, StatusCode::CREATED);
     assert_eq!(body["errors"], json!([]));
 }
@@ -37,7 +60,13 @@ async fn batch_items_dedup_against_stored_leads_and_against_each_other(pool: PgP
     let app = TestApp::spawn(pool).await;
     let acct = app.register().await;
     let k = &acct.api_key;
-    let (_, stored) = app.post(k, "/leads", json!({"name": "Stored", "source": "s", "email": "stored@x.io"})).await;
+    let (_, stored) = app
+        .post(
+            k,
+            "/leads",
+            json!({"name": "Stored", "source": "s", "email": "stored@x.io"}),
+        )
+        .await;
     let (status, body) = app
         .post(k, "/leads/batch", json!({"leads": [
             {"name": "New One", "source": "b", "email": "new@x.io", "tags": ["a"]},
@@ -51,12 +80,24 @@ async fn batch_items_dedup_against_stored_leads_and_against_each_other(pool: PgP
     let created = body["created"].as_array().unwrap();
     assert_eq!(created[1]["id"], stored["id"]);
     assert_eq!(created[1]["duplicate"], true);
-    assert_eq!(created[2]["id"], created[0]["id"], "in-batch dedup by e-mail");
+    assert_eq!(
+        created[2]["id"], created[0]["id"],
+        "in-batch dedup by e-mail"
+    );
     assert_eq!(created[2]["duplicate"], true);
-    assert_eq!(created[4]["id"], created[3]["id"], "in-batch dedup by phone + similar name");
+    assert_eq!(
+        created[4]["id"], created[3]["id"],
+        "in-batch dedup by phone + similar name"
+    );
     assert_eq!(app.lead_streams(&acct.account_id).await, 3);
 
-    let (_, merged) = app.post(k, "/leads", json!({"name": "New One", "source": "b", "email": "new@x.io"})).await;
+    let (_, merged) = app
+        .post(
+            k,
+            "/leads",
+            json!({"name": "New One", "source": "b", "email": "new@x.io"}),
+        )
+        .await;
     assert_eq!(merged["tags"], json!(["a", "b"]));
     assert_eq!(merged["city"], "Oslo");
 }
@@ -65,13 +106,16 @@ async fn batch_items_dedup_against_stored_leads_and_against_each_other(pool: PgP
 async fn every_event_of_a_batch_carries_one_batch_id(pool: PgPool) {
     let app = TestApp::spawn(pool.clone()).await;
     let k = app.register().await.api_key;
-    let leads: Vec<Value> = (0..5).map(|i| json!({"name": format!("B{i}"), "source": "s"})).collect();
+    let leads: Vec<Value> = (0..5)
+        .map(|i| json!({"name": format!("B{i}"), "source": "s"}))
+        .collect();
     app.post(&k, "/leads/batch", json!({"leads": leads})).await;
-    let ids: Vec<Option<String>> =
-        sqlx::query_scalar("SELECT DISTINCT metadata->>'batch_id' FROM events WHERE stream_type = 'lead'")
-            .fetch_all(&pool)
-            .await
-            .unwrap();
+    let ids: Vec<Option<String>> = sqlx::query_scalar(
+        "SELECT DISTINCT metadata->>'batch_id' FROM events WHERE stream_type = 'lead'",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
     assert_eq!(ids.len(), 1);
     assert!(ids[0].is_some());
 }
@@ -81,12 +125,18 @@ async fn a_thousand_lead_batch_is_accepted_and_a_thousand_and_one_is_refused(poo
     let app = TestApp::spawn(pool).await;
     let acct = app.register().await;
     let leads: Vec<Value> = (0..1000).map(|i| json!({"name": format!("Lead {i}"), "source": "bulk", "email": format!("l{i}@bulk.io")})).collect();
-    let (status, body) = app.post(&acct.api_key, "/leads/batch", json!({"leads": leads})).await;
+    let (status, body) = app
+        .post(&acct.api_key, "/leads/batch", json!({"leads": leads}))
+        .await;
     assert_eq!(status, StatusCode::CREATED);
     assert_eq!(body["success"], 1000);
     assert_eq!(app.lead_streams(&acct.account_id).await, 1000);
-    let leads: Vec<Value> = (0..1001).map(|i| json!({"name": format!("Lead {i}"), "source": "bulk"})).collect();
-    let (status, _) = app.post(&acct.api_key, "/leads/batch", json!({"leads": leads})).await;
+    let leads: Vec<Value> = (0..1001)
+        .map(|i| json!({"name": format!("Lead {i}"), "source": "bulk"}))
+        .collect();
+    let (status, _) = app
+        .post(&acct.api_key, "/leads/batch", json!({"leads": leads}))
+        .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(app.lead_streams(&acct.account_id).await, 1000);
 }
@@ -97,32 +147,79 @@ async fn batch_update_and_delete_report_per_id_and_207_when_some_fail(pool: PgPo
     let k = app.register().await.api_key;
     let mut ids = Vec::new();
     for i in 0..3 {
-        let (_, lead) = app.post(&k, "/leads", json!({"name": format!("L{i}"), "source": "s"})).await;
+        let (_, lead) = app
+            .post(
+                &k,
+                "/leads",
+                json!({"name": format!("L{i}"), "source": "s"}),
+            )
+            .await;
         ids.push(lead["id"].as_str().unwrap().to_owned());
     }
     let unknown = format!("cl_{}", uuid::Uuid::new_v4());
-    let (status, body) = app.put(&k, "/leads/batch", json!({"ids": [ids[0], ids[1]], "data": {"source": "LinkedIn", "tags": ["reviewed"]}})).await;
+    let (status, body) = app
+        .put(
+            &k,
+            "/leads/batch",
+            json!({"ids": [ids[0], ids[1]], "data": {"source": "LinkedIn", "tags": ["reviewed"]}}),
+        )
+        .await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    assert_eq!(body["results"][0], json!({"index": 0, "id": ids[0], "success": true}));
-    assert_eq!((body["total"].as_i64(), body["success"].as_i64(), body["failed"].as_i64()), (Some(2), Some(2), Some(0)));
+    assert_eq!(
+        body["results"][0],
+        json!({"index": 0, "id": ids[0], "success": true})
+    );
+    assert_eq!(
+        (
+            body["total"].as_i64(),
+            body["success"].as_i64(),
+            body["failed"].as_i64()
+        ),
+        (Some(2), Some(2), Some(0))
+    );
 
-    let (status, body) = app.put(&k, "/leads/batch", json!({"ids": [ids[2], unknown, "garbage", 7], "data": {"status": "contacted"}})).await;
+    let (status, body) = app
+        .put(
+            &k,
+            "/leads/batch",
+            json!({"ids": [ids[2], unknown, "garbage", 7], "data": {"status": "contacted"}}),
+        )
+        .await;
     assert_eq!(status, StatusCode::MULTI_STATUS);
     assert_eq!(body["success"], 1);
     assert_eq!(body["failed"], 3);
     assert_eq!(body["results"][1]["success"], false);
-    assert!(body["results"][1]["message"].as_str().unwrap().contains("not found"));
+    assert!(body["results"][1]["message"]
+        .as_str()
+        .unwrap()
+        .contains("not found"));
 
     let (_, merged) = app.put(&k, &format!("/leads/{}", ids[0]), json!({})).await;
     assert_eq!(merged["source"], "LinkedIn");
     assert_eq!(merged["tags"], json!(["reviewed"]));
 
-    let (status, body) = app.call(Method::DELETE, "/leads/batch", Some(&k), Some(json!({"ids": [ids[0], unknown]}))).await;
+    let (status, body) = app
+        .call(
+            Method::DELETE,
+            "/leads/batch",
+            Some(&k),
+            Some(json!({"ids": [ids[0], unknown]})),
+        )
+        .await;
     assert_eq!(status, StatusCode::MULTI_STATUS);
     assert_eq!(body["results"][0]["success"], true);
-    let (status, body) = app.call(Method::DELETE, "/leads/batch", Some(&k), Some(json!({"ids": [ids[1], ids[2]]}))).await;
+    let (status, body) = app
+        .call(
+            Method::DELETE,
+            "/leads/batch",
+            Some(&k),
+            Some(json!({"ids": [ids[1], ids[2]]})),
+        )
+        .await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    let (status, _) = app.put(&k, &format!("/leads/{}", ids[1]), json!({"city": "x"})).await;
+    let (status, _) = app
+        .put(&k, &format!("/leads/{}", ids[1]), json!({"city": "x"}))
+        .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
 
@@ -131,9 +228,27 @@ async fn a_deleted_leads_email_is_free_for_a_new_lead(pool: PgPool) {
     let app = TestApp::spawn(pool).await;
     let acct = app.register().await;
     let k = &acct.api_key;
-    let (_, a) = app.post(k, "/leads", json!({"name": "A", "source": "s", "email": "reuse@x.io"})).await;
-    app.call(Method::DELETE, &format!("/leads/{}", a["id"].as_str().unwrap()), Some(k), None).await;
-    let (status, b) = app.post(k, "/leads", json!({"name": "A", "source": "s", "email": "reuse@x.io"})).await;
+    let (_, a) = app
+        .post(
+            k,
+            "/leads",
+            json!({"name": "A", "source": "s", "email": "reuse@x.io"}),
+        )
+        .await;
+    app.call(
+        Method::DELETE,
+        &format!("/leads/{}", a["id"].as_str().unwrap()),
+        Some(k),
+        None,
+    )
+    .await;
+    let (status, b) = app
+        .post(
+            k,
+            "/leads",
+            json!({"name": "A", "source": "s", "email": "reuse@x.io"}),
+        )
+        .await;
     assert_eq!(status, StatusCode::CREATED);
     assert_ne!(a["id"], b["id"]);
 }

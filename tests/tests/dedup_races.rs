@@ -6,7 +6,11 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 use sqlx::PgPool;
 
-async fn push_concurrently(app: &TestApp, key: &str, bodies: Vec<Value>) -> Vec<(StatusCode, Value)> {
+async fn push_concurrently(
+    app: &TestApp,
+    key: &str,
+    bodies: Vec<Value>,
+) -> Vec<(StatusCode, Value)> {
     join_all(bodies.into_iter().map(|b| app.post(key, "/leads", b))).await
 }
 
@@ -19,14 +23,26 @@ async fn sixteen_concurrent_pushes_of_one_new_email_make_one_lead_and_one_201(po
         .collect();
     let results = push_concurrently(&app, &acct.api_key, bodies).await;
 
-    let created = results.iter().filter(|(s, _)| *s == StatusCode::CREATED).count();
+    let created = results
+        .iter()
+        .filter(|(s, _)| *s == StatusCode::CREATED)
+        .count();
     let merged = results.iter().filter(|(s, _)| *s == StatusCode::OK).count();
     assert_eq!((created, merged), (1, 15), "{results:?}");
-    let ids: std::collections::HashSet<&str> = results.iter().map(|(_, b)| b["id"].as_str().unwrap()).collect();
+    let ids: std::collections::HashSet<&str> = results
+        .iter()
+        .map(|(_, b)| b["id"].as_str().unwrap())
+        .collect();
     assert_eq!(ids.len(), 1);
     assert_eq!(app.lead_streams(&acct.account_id).await, 1);
     // Every push left its mark: the tags of all 16 were united.
-    let (_, last) = app.post(&acct.api_key, "/leads", json!({"name": "Racer", "source": "s", "email": "race@example.com"})).await;
+    let (_, last) = app
+        .post(
+            &acct.api_key,
+            "/leads",
+            json!({"name": "Racer", "source": "s", "email": "race@example.com"}),
+        )
+        .await;
     assert_eq!(last["tags"].as_array().unwrap().len(), 16);
 }
 
@@ -34,9 +50,17 @@ async fn sixteen_concurrent_pushes_of_one_new_email_make_one_lead_and_one_201(po
 async fn concurrent_pushes_matching_only_by_phone_and_name_make_one_lead(pool: PgPool) {
     let app = TestApp::spawn(pool).await;
     let acct = app.register().await;
-    let bodies = (0..12).map(|_| json!({"name": "Corner Deli", "source": "maps", "phone": "+1 212 555 0199"})).collect();
+    let bodies = (0..12)
+        .map(|_| json!({"name": "Corner Deli", "source": "maps", "phone": "+1 212 555 0199"}))
+        .collect();
     let results = push_concurrently(&app, &acct.api_key, bodies).await;
-    assert_eq!(results.iter().filter(|(s, _)| *s == StatusCode::CREATED).count(), 1);
+    assert_eq!(
+        results
+            .iter()
+            .filter(|(s, _)| *s == StatusCode::CREATED)
+            .count(),
+        1
+    );
     assert_eq!(app.lead_streams(&acct.account_id).await, 1);
 }
 
@@ -45,11 +69,21 @@ async fn a_batch_and_single_pushes_racing_on_one_email_make_one_lead(pool: PgPoo
     let app = TestApp::spawn(pool).await;
     let acct = app.register().await;
     let k = acct.api_key.clone();
-    let batch = app.post(&k, "/leads/batch", json!({"leads": [
-        {"name": "Mixed", "source": "batch", "email": "mixed@x.io"},
-        {"name": "Other", "source": "batch", "email": "other@x.io"}
-    ]}));
-    let singles = join_all((0..6).map(|_| app.post(&k, "/leads", json!({"name": "Mixed", "source": "single", "email": "mixed@x.io"}))));
+    let batch = app.post(
+        &k,
+        "/leads/batch",
+        json!({"leads": [
+            {"name": "Mixed", "source": "batch", "email": "mixed@x.io"},
+            {"name": "Other", "source": "batch", "email": "other@x.io"}
+        ]}),
+    );
+    let singles = join_all((0..6).map(|_| {
+        app.post(
+            &k,
+            "/leads",
+            json!({"name": "Mixed", "source": "single", "email": "mixed@x.io"}),
+        )
+    }));
     let ((bs, bb), singles) = tokio::join!(batch, singles);
     assert_eq!(bs, StatusCode::CREATED, "{bb}");
     assert!(singles.iter().all(|(s, _)| s.is_success()));
@@ -60,14 +94,24 @@ async fn a_batch_and_single_pushes_racing_on_one_email_make_one_lead(pool: PgPoo
 async fn concurrent_updates_of_one_lead_all_apply_without_losing_any(pool: PgPool) {
     let app = TestApp::spawn(pool).await;
     let k = app.register().await.api_key;
-    let (_, lead) = app.post(&k, "/leads", json!({"name": "Target", "source": "s"})).await;
+    let (_, lead) = app
+        .post(&k, "/leads", json!({"name": "Target", "source": "s"}))
+        .await;
     let id = lead["id"].as_str().unwrap().to_owned();
     let path = format!("/leads/{id}");
     let attrs = join_all((0..10).map(|i| {
-        app.put(&k, &path, json!({"attributes": [{"name": format!("a{i}"), "type": "number", "value": i}]}))
+        app.put(
+            &k,
+            &path,
+            json!({"attributes": [{"name": format!("a{i}"), "type": "number", "value": i}]}),
+        )
     }))
     .await;
     assert!(attrs.iter().all(|(s, _)| *s == StatusCode::OK), "{attrs:?}");
     let (_, after) = app.put(&k, &path, json!({})).await;
-    assert_eq!(after["attributes"].as_array().unwrap().len(), 10, "version conflicts were retried, none lost");
+    assert_eq!(
+        after["attributes"].as_array().unwrap().len(),
+        10,
+        "version conflicts were retried, none lost"
+    );
 }

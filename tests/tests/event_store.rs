@@ -34,36 +34,79 @@ fn to(stream: Uuid, tenant: Uuid, expected: ExpectedVersion, n: usize) -> Stream
 async fn appended_events_read_back_in_version_order_with_rising_positions(pool: PgPool) {
     let (tenant, stream) = (Uuid::new_v4(), Uuid::new_v4());
     let mut conn = pool.acquire().await.unwrap();
-    let p1 = append(&mut conn, &[to(stream, tenant, ExpectedVersion::NoStream, 2)]).await.unwrap();
-    let p2 = append(&mut conn, &[to(stream, tenant, ExpectedVersion::Exact(2), 1)]).await.unwrap();
+    let p1 = append(
+        &mut conn,
+        &[to(stream, tenant, ExpectedVersion::NoStream, 2)],
+    )
+    .await
+    .unwrap();
+    let p2 = append(
+        &mut conn,
+        &[to(stream, tenant, ExpectedVersion::Exact(2), 1)],
+    )
+    .await
+    .unwrap();
     assert_eq!(p1.len(), 2);
     assert!(p1[0] < p1[1] && p1[1] < p2[0]);
     let events = read_stream(&mut conn, tenant, stream, 0).await.unwrap();
-    assert_eq!(events.iter().map(|e| e.stream_version).collect::<Vec<_>>(), vec![1, 2, 3]);
-    assert!(read_stream(&mut conn, Uuid::new_v4(), stream, 0).await.unwrap().is_empty(), "other tenants see nothing");
+    assert_eq!(
+        events.iter().map(|e| e.stream_version).collect::<Vec<_>>(),
+        vec![1, 2, 3]
+    );
+    assert!(
+        read_stream(&mut conn, Uuid::new_v4(), stream, 0)
+            .await
+            .unwrap()
+            .is_empty(),
+        "other tenants see nothing"
+    );
 }
 
 #[sqlx::test(migrator = "shared::db::MIGRATOR")]
 async fn appending_at_a_stale_version_is_a_typed_conflict(pool: PgPool) {
     let (tenant, stream) = (Uuid::new_v4(), Uuid::new_v4());
     let mut conn = pool.acquire().await.unwrap();
-    append(&mut conn, &[to(stream, tenant, ExpectedVersion::NoStream, 1)]).await.unwrap();
-    let again = append(&mut conn, &[to(stream, tenant, ExpectedVersion::NoStream, 1)]).await;
+    append(
+        &mut conn,
+        &[to(stream, tenant, ExpectedVersion::NoStream, 1)],
+    )
+    .await
+    .unwrap();
+    let again = append(
+        &mut conn,
+        &[to(stream, tenant, ExpectedVersion::NoStream, 1)],
+    )
+    .await;
     assert!(matches!(again, Err(AppendError::Conflict { stream_id }) if stream_id == stream));
-    let stale = append(&mut conn, &[to(stream, tenant, ExpectedVersion::Exact(0), 1)]).await;
+    let stale = append(
+        &mut conn,
+        &[to(stream, tenant, ExpectedVersion::Exact(0), 1)],
+    )
+    .await;
     assert!(matches!(stale, Err(AppendError::Conflict { .. })));
-    let wrong_tenant = append(&mut conn, &[to(stream, Uuid::new_v4(), ExpectedVersion::Exact(1), 1)]).await;
+    let wrong_tenant = append(
+        &mut conn,
+        &[to(stream, Uuid::new_v4(), ExpectedVersion::Exact(1), 1)],
+    )
+    .await;
     assert!(matches!(wrong_tenant, Err(AppendError::Conflict { .. })));
 }
 
 #[sqlx::test(migrator = "shared::db::MIGRATOR")]
 async fn two_concurrent_appends_to_one_stream_give_exactly_one_conflict(pool: PgPool) {
     let (tenant, stream) = (Uuid::new_v4(), Uuid::new_v4());
-    append(&mut *pool.acquire().await.unwrap(), &[to(stream, tenant, ExpectedVersion::NoStream, 1)]).await.unwrap();
+    append(
+        &mut *pool.acquire().await.unwrap(),
+        &[to(stream, tenant, ExpectedVersion::NoStream, 1)],
+    )
+    .await
+    .unwrap();
 
     // Writer A appends at version 1 and holds its transaction open.
     let mut a = pool.begin().await.unwrap();
-    append(&mut a, &[to(stream, tenant, ExpectedVersion::Exact(1), 1)]).await.unwrap();
+    append(&mut a, &[to(stream, tenant, ExpectedVersion::Exact(1), 1)])
+        .await
+        .unwrap();
 
     // Writer B appends at the same version while A is still open: it must wait for A.
     let pool_b = pool.clone();
@@ -76,13 +119,22 @@ async fn two_concurrent_appends_to_one_stream_give_exactly_one_conflict(pool: Pg
         r
     });
     tokio::time::sleep(Duration::from_millis(200)).await;
-    assert!(!b.is_finished(), "B must block behind A's uncommitted append");
+    assert!(
+        !b.is_finished(),
+        "B must block behind A's uncommitted append"
+    );
     a.commit().await.unwrap();
 
     let b = b.await.unwrap();
     assert!(matches!(b, Err(AppendError::Conflict { .. })), "{b:?}");
     let mut conn = pool.acquire().await.unwrap();
-    assert_eq!(read_stream(&mut conn, tenant, stream, 0).await.unwrap().len(), 2);
+    assert_eq!(
+        read_stream(&mut conn, tenant, stream, 0)
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
 }
 
 /// Polls the tail until `want` events are visible (other tests' transactions can hold the
@@ -90,7 +142,12 @@ async fn two_concurrent_appends_to_one_stream_give_exactly_one_conflict(pool: Pg
 async fn tail_until(pool: &PgPool, after: i64, want: usize) -> Vec<i64> {
     for _ in 0..200 {
         let mut conn = pool.acquire().await.unwrap();
-        let got: Vec<i64> = tail(&mut conn, after, 100).await.unwrap().iter().map(|e| e.position).collect();
+        let got: Vec<i64> = tail(&mut conn, after, 100)
+            .await
+            .unwrap()
+            .iter()
+            .map(|e| e.position)
+            .collect();
         if got.len() >= want {
             return got;
         }
@@ -104,27 +161,53 @@ async fn the_tail_never_skips_an_event_committed_late_with_a_lower_position(pool
     let tenant = Uuid::new_v4();
     // A takes the lower position and stays open.
     let mut a = pool.begin().await.unwrap();
-    let pa = append(&mut a, &[to(Uuid::new_v4(), tenant, ExpectedVersion::NoStream, 1)]).await.unwrap()[0];
+    let pa = append(
+        &mut a,
+        &[to(Uuid::new_v4(), tenant, ExpectedVersion::NoStream, 1)],
+    )
+    .await
+    .unwrap()[0];
     // B takes a higher position and commits first.
     let mut b = pool.begin().await.unwrap();
-    let pb = append(&mut b, &[to(Uuid::new_v4(), tenant, ExpectedVersion::NoStream, 1)]).await.unwrap()[0];
+    let pb = append(
+        &mut b,
+        &[to(Uuid::new_v4(), tenant, ExpectedVersion::NoStream, 1)],
+    )
+    .await
+    .unwrap()[0];
     b.commit().await.unwrap();
     assert!(pa < pb);
 
     // B is committed and visible to a plain SELECT, yet the tail must not hand it out while
     // A, with a lower position, could still commit.
     let mut conn = pool.acquire().await.unwrap();
-    let visible: i64 = sqlx::query_scalar("SELECT count(*) FROM events WHERE position = $1").bind(pb).fetch_one(&mut *conn).await.unwrap();
+    let visible: i64 = sqlx::query_scalar("SELECT count(*) FROM events WHERE position = $1")
+        .bind(pb)
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap();
     assert_eq!(visible, 1);
     for _ in 0..5 {
-        let seen: Vec<i64> = tail(&mut conn, 0, 100).await.unwrap().iter().map(|e| e.position).collect();
-        assert!(seen.is_empty(), "tail returned {seen:?} while position {pa} was still in flight");
+        let seen: Vec<i64> = tail(&mut conn, 0, 100)
+            .await
+            .unwrap()
+            .iter()
+            .map(|e| e.position)
+            .collect();
+        assert!(
+            seen.is_empty(),
+            "tail returned {seen:?} while position {pa} was still in flight"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     drop(conn);
 
     a.commit().await.unwrap();
-    assert_eq!(tail_until(&pool, 0, 2).await, vec![pa, pb], "both, in position order");
+    assert_eq!(
+        tail_until(&pool, 0, 2).await,
+        vec![pa, pb],
+        "both, in position order"
+    );
 }
 
 #[sqlx::test(migrator = "shared::db::MIGRATOR")]
@@ -135,9 +218,19 @@ async fn a_tailer_following_two_out_of_order_writers_reads_every_event_exactly_o
     let mut committed = Vec::new();
     for _round in 0..5 {
         let mut slow = pool.begin().await.unwrap();
-        let p_slow = append(&mut slow, &[to(Uuid::new_v4(), tenant, ExpectedVersion::NoStream, 1)]).await.unwrap();
+        let p_slow = append(
+            &mut slow,
+            &[to(Uuid::new_v4(), tenant, ExpectedVersion::NoStream, 1)],
+        )
+        .await
+        .unwrap();
         let mut fast = pool.begin().await.unwrap();
-        let p_fast = append(&mut fast, &[to(Uuid::new_v4(), tenant, ExpectedVersion::NoStream, 2)]).await.unwrap();
+        let p_fast = append(
+            &mut fast,
+            &[to(Uuid::new_v4(), tenant, ExpectedVersion::NoStream, 2)],
+        )
+        .await
+        .unwrap();
         fast.commit().await.unwrap();
         // The tailer reads between the two commits.
         let mut conn = pool.acquire().await.unwrap();
@@ -168,7 +261,17 @@ async fn a_tailer_following_two_out_of_order_writers_reads_every_event_exactly_o
 #[sqlx::test(migrator = "shared::db::MIGRATOR")]
 async fn the_database_refuses_update_delete_and_truncate_on_events(pool: PgPool) {
     let mut conn = pool.acquire().await.unwrap();
-    append(&mut conn, &[to(Uuid::new_v4(), Uuid::new_v4(), ExpectedVersion::NoStream, 1)]).await.unwrap();
+    append(
+        &mut conn,
+        &[to(
+            Uuid::new_v4(),
+            Uuid::new_v4(),
+            ExpectedVersion::NoStream,
+            1,
+        )],
+    )
+    .await
+    .unwrap();
     for sql in [
         "UPDATE events SET payload = '{}'::jsonb",
         "DELETE FROM events",
@@ -179,7 +282,10 @@ async fn the_database_refuses_update_delete_and_truncate_on_events(pool: PgPool)
         assert!(err.to_string().contains("append-only"), "{sql}: {err}");
         tx.rollback().await.unwrap();
     }
-    let n: i64 = sqlx::query_scalar("SELECT count(*) FROM events").fetch_one(&mut *conn).await.unwrap();
+    let n: i64 = sqlx::query_scalar("SELECT count(*) FROM events")
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap();
     assert_eq!(n, 1);
 }
 
@@ -194,11 +300,25 @@ async fn a_v1_event_stored_long_ago_is_upcast_when_read(pool: PgPool) {
         payload: json!({"lead": {"fields": {"name": "Old Lead", "source": "legacy"}}, "at": 1700000000}),
         metadata: EventMetadata::default(),
     };
-    append(&mut conn, &[StreamAppend { tenant_id: tenant, stream_type: "lead", stream_id: stream, expected: ExpectedVersion::NoStream, events: vec![v1] }])
-        .await
-        .unwrap();
+    append(
+        &mut conn,
+        &[StreamAppend {
+            tenant_id: tenant,
+            stream_type: "lead",
+            stream_id: stream,
+            expected: ExpectedVersion::NoStream,
+            events: vec![v1],
+        }],
+    )
+    .await
+    .unwrap();
     let stored = read_stream(&mut conn, tenant, stream, 0).await.unwrap();
-    assert_eq!(stored[0].schema_version, 1, "the stored row is never rewritten");
-    let LeadEvent::Created(created) = LeadEvent::decode(&stored[0]).unwrap() else { panic!() };
+    assert_eq!(
+        stored[0].schema_version, 1,
+        "the stored row is never rewritten"
+    );
+    let LeadEvent::Created(created) = LeadEvent::decode(&stored[0]).unwrap() else {
+        panic!()
+    };
     assert_eq!(created.lead.fields[&Field::Status].as_text(), Some("new"));
 }

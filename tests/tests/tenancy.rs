@@ -10,28 +10,70 @@ use sqlx::PgPool;
 async fn another_accounts_lead_is_404_on_every_write_endpoint_and_stays_untouched(pool: PgPool) {
     let app = TestApp::spawn(pool).await;
     let (alice, mallory) = (app.register().await, app.register().await);
-    let (_, lead) = app.post(&alice.api_key, "/leads", json!({"name": "Secret", "source": "s", "email": "secret@a.io"})).await;
+    let (_, lead) = app
+        .post(
+            &alice.api_key,
+            "/leads",
+            json!({"name": "Secret", "source": "s", "email": "secret@a.io"}),
+        )
+        .await;
     let id = lead["id"].as_str().unwrap();
     let before = app.event_count().await;
 
     for method in [Method::PUT, Method::PATCH, Method::DELETE] {
-        let (status, body) = app.call(method.clone(), &format!("/leads/{id}"), Some(&mallory.api_key), Some(json!({"name": "Pwned"}))).await;
+        let (status, body) = app
+            .call(
+                method.clone(),
+                &format!("/leads/{id}"),
+                Some(&mallory.api_key),
+                Some(json!({"name": "Pwned"})),
+            )
+            .await;
         assert_eq!(status, StatusCode::NOT_FOUND, "{method}");
         assert_error(&body, "not_found");
     }
-    let (status, body) = app.put(&mallory.api_key, "/leads/batch", json!({"ids": [id], "data": {"name": "Pwned"}})).await;
+    let (status, body) = app
+        .put(
+            &mallory.api_key,
+            "/leads/batch",
+            json!({"ids": [id], "data": {"name": "Pwned"}}),
+        )
+        .await;
     assert_eq!(status, StatusCode::MULTI_STATUS);
     assert_eq!(body["results"][0]["success"], false);
-    let (status, body) = app.call(Method::DELETE, "/leads/batch", Some(&mallory.api_key), Some(json!({"ids": [id]}))).await;
+    let (status, body) = app
+        .call(
+            Method::DELETE,
+            "/leads/batch",
+            Some(&mallory.api_key),
+            Some(json!({"ids": [id]})),
+        )
+        .await;
     assert_eq!(status, StatusCode::MULTI_STATUS);
     assert_eq!(body["failed"], 1);
-    assert_eq!(app.event_count().await, before, "nothing was written for the intruder");
+    assert_eq!(
+        app.event_count().await,
+        before,
+        "nothing was written for the intruder"
+    );
 
     // Pushing Alice's e-mail from Mallory's account creates Mallory's own lead.
-    let (status, theirs) = app.post(&mallory.api_key, "/leads", json!({"name": "Secret", "source": "s", "email": "secret@a.io"})).await;
+    let (status, theirs) = app
+        .post(
+            &mallory.api_key,
+            "/leads",
+            json!({"name": "Secret", "source": "s", "email": "secret@a.io"}),
+        )
+        .await;
     assert_eq!(status, StatusCode::CREATED);
     assert_ne!(theirs["id"], lead["id"]);
-    let (status, mine) = app.post(&alice.api_key, "/leads", json!({"name": "Secret", "source": "s", "email": "secret@a.io"})).await;
+    let (status, mine) = app
+        .post(
+            &alice.api_key,
+            "/leads",
+            json!({"name": "Secret", "source": "s", "email": "secret@a.io"}),
+        )
+        .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(mine["id"], lead["id"]);
     assert_eq!(mine["name"], "Secret");

@@ -1,0 +1,142 @@
+//! The one base URL: health on every service, error-shaped 404/405, path normalization,
+//! the lenient request forms real SDKs send.
+
+use leadstream_tests::{assert_error, TestApp};
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use sqlx::PgPool;
+
+#[sqlx::test(migrator = "shared::db::MIGRATOR")]
+async fn healthz_answers_200_on_the_edge_and_on_each_service(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    for (addr, name) in [
+        (app.edge, "query-service"),
+        (app.command, "command-service"),
+        (app.projector, "projector"),
+        (app.dispatcher, "webhook-dispatcher"),
+    ] {
+        let resp = app
+            .client
+            .get(format!("http://{addr}/healthz"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::OK, "{name}");
+        let body: Value = resp.json().await.unwrap();
+        assert_eq!(body["service"], name);
+    }
+}
+
+#[sqlx::test(migrator = "shared::db::MIGRATOR")]
+async fn unknown_routes_are_404_and_wrong_methods_405_in_the_error_shape(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let key = app.register().await.api_key;
+    let resp = app
+        .client
+        .get(format!("{}/no/such/thing", app.base))
+        .header("X-API-Key", &key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::NOT_FOUND);
+    assert_error(&resp.json().await.unwrap(), "not_found");
+    let resp = app
+        .client
+        .get(format!("http://{}/elsewhere", app.edge))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::NOT_FOUND);
+    assert_error(&resp.json().await.unwrap(), "not_found");
+    let resp = app
+        .client
+        .patch(format!("{}/leads/batch", app.base))
+        .header("X-API-Key", &key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::METHOD_NOT_ALLOWED);
+    let body: Value = resp.json().await.unwrap();
+    assert!(
+        body["message"].as_str().unwrap().contains("PATCH"),
+        "{body}"
+    );
+}
+
+#[sqlx::test(migrator = "shared::db::MIGRATOR")]
+async fn doubled_slashes_are_collapsed_and_never_redirected(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let key = app.register().await.api_key;
+    let resp = app
+        .client
+        .post(format!("http://{}//api/v1//leads", app.edge))
+        .header("X-API-Key", &key)
+        .json(&json!({"name": "n", "source": "s"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::CREATED);
+}
+
+#[sqlx::test(migrator = "shared::db::MIGRATOR")]
+async fn bodies_without_content_type_or_length_are_accepted(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let key = app.register().await.api_key;
+    let resp = app
+        .client
+        .post(format!("{}/leads", app.base))
+        .header("X-API-Key", &key)
+        .body(r#"{"name": "n", "source": "s"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::CREATED, "no Content-Type");
+    let chunks: Vec<Result<&'static str, std::io::Error>> =
+        vec![Ok(r#"{"name": "chunked", "#), Ok(r#""source": "s"}"#)];
+    let body = reqwest::Body::wrap_stream(futures::stream::iter(chunks));
+    let resp = app
+        .client
+        .post(format!("{}/leads", app.base))
+        .header("X-API-Key", &key)
+        .header("Content-Type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        resp.status(),
+        StatusCode::CREATED,
+        "chunked, no Content-Length"
+    );
+}
+
+#[sqlx::test(migrator = "shared::db::MIGRATOR")]
+async fn every_forwarded_write_records_a_request_id(pool: PgPool) {
+    let app = TestApp::spawn(pool.clone()).await;
+    let key = app.register().await.api_key;
+    app.client
+        .post(format!("{}/leads", app.base))
+        .header("X-API-Key", &key)
+        .header("X-Request-Id", "req-from-client-42")
+        .json(&json!({"name": "a", "source": "s"}))
+        .send()
+        .await
+        .unwrap();
+    app.post(&key, "/leads", json!({"name": "b", "source": "s"}))
+        .await;
+    let ids: Vec<Option<String>> = sqlx::query_scalar(
+        "SELECT metadata->>'request_id' FROM events WHERE stream_type = 'lead' ORDER BY position",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert_eq!(ids[0].as_deref(), Some("req-from-client-42"));
+    assert!(ids[1].as_deref().is_some_and(|id| !id.is_empty()));
+    let actor: String = sqlx::query_scalar(
+        "SELECT metadata->>'actor' FROM events WHERE stream_type = 'lead' LIMIT 1",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert!(actor.starts_with("api_key:"));
+}

@@ -1,0 +1,288 @@
+//! The outbox relay against real Postgres and real NATS JetStream: committed events reach
+//! `leadstream.events.<tenant>.<stream_type>.<event_type>` once, in position order, whatever
+//! crashes in between; one replica relays at a time.
+
+use async_nats::jetstream;
+use command_service::config::RelayConfig;
+use command_service::relay::{load_checkpoint, publish_events, try_lead, Relay};
+use futures::StreamExt;
+use leadstream_tests::{nats_url, Options, TestApp};
+use serde_json::{json, Value};
+use shared::nats::{tenant_subjects, STREAM_NAME};
+use shared::store::tail;
+use sqlx::{Connection, PgConnection, PgPool};
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
+
+async fn js() -> jetstream::Context {
+    jetstream::new(async_nats::connect(nats_url()).await.unwrap())
+}
+
+async fn relay(pool: &PgPool) -> Relay {
+    let nats = async_nats::connect(nats_url()).await.unwrap();
+    let config = RelayConfig {
+        poll_interval: Duration::from_millis(50),
+        standby_retry: Duration::from_millis(50),
+        ..RelayConfig::default()
+    };
+    Relay::new(pool.clone(), nats, config).await.unwrap()
+}
+
+/// How many messages the stream holds for one tenant.
+async fn stored_count(tenant: Uuid) -> u64 {
+    let stream = js().await.get_stream(STREAM_NAME).await.unwrap();
+    let consumer = stream
+        .create_consumer(jetstream::consumer::pull::Config {
+            filter_subject: tenant_subjects(tenant),
+            inactive_threshold: Duration::from_secs(30),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let mut consumer = consumer;
+    consumer.info().await.unwrap().num_pending
+}
+
+async fn wait_for_count(tenant: Uuid, want: u64) -> u64 {
+    let mut n = 0;
+    for _ in 0..100 {
+        n = stored_count(tenant).await;
+        if n >= want {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    n
+}
+
+#[sqlx::test(migrator = "shared::db::MIGRATOR")]
+async fn events_committed_while_the_relay_was_down_are_published_once_when_it_returns(
+    pool: PgPool,
+) {
+    let app = TestApp::spawn_with(
+        pool.clone(),
+        Options {
+            relay: false,
+            ..Options::default()
+        },
+    )
+    .await;
+    let acct = app.register().await;
+    app.post(
+        &acct.api_key,
+        "/leads",
+        json!({"name": "Offline", "source": "s", "email": "off@x.io"}),
+    )
+    .await;
+    app.post(
+        &acct.api_key,
+        "/leads",
+        json!({"name": "Offline", "source": "s", "email": "off@x.io", "city": "Rome"}),
+    )
+    .await;
+    let tenant = Uuid::parse_str(&acct.account_id).unwrap();
+    let committed = app.event_count().await as u64;
+    assert_eq!(committed, 4, "registered, key issued, created, merged");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(
+        stored_count(tenant).await,
+        0,
+        "nothing is published while the relay is down"
+    );
+
+    let shutdown = CancellationToken::new();
+    let task = tokio::spawn(relay(&pool).await.run(shutdown.clone()));
+    assert_eq!(wait_for_count(tenant, committed).await, committed);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        stored_count(tenant).await,
+        committed,
+        "published exactly once"
+    );
+    shutdown.cancel();
+    task.await.unwrap();
+
+    let mut conn = PgConnection::connect_with(&pool.connect_options())
+        .await
+        .unwrap();
+    let max: i64 = sqlx::query_scalar("SELECT max(position) FROM events")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(
+        load_checkpoint(&mut conn).await.unwrap(),
+        max,
+        "the checkpoint survives in Postgres"
+    );
+}
+
+#[sqlx::test(migrator = "shared::db::MIGRATOR")]
+async fn a_republish_after_a_crash_before_the_checkpoint_is_dropped_as_a_duplicate(pool: PgPool) {
+    let app = TestApp::spawn_with(
+        pool.clone(),
+        Options {
+            relay: false,
+            ..Options::default()
+        },
+    )
+    .await;
+    let acct = app.register().await;
+    app.post(
+        &acct.api_key,
+        "/leads",
+        json!({"name": "Crashy", "source": "s"}),
+    )
+    .await;
+    let tenant = Uuid::parse_str(&acct.account_id).unwrap();
+    let mut conn = PgConnection::connect_with(&pool.connect_options())
+        .await
+        .unwrap();
+
+    // The relay published the batch, then died before moving its checkpoint.
+    let events = tail(&mut conn, 0, 100).await.unwrap();
+    assert_eq!(events.len(), 3);
+    let first = publish_events(&js().await, &events).await.unwrap();
+    assert_eq!(first.duplicates, 0);
+    assert_eq!(load_checkpoint(&mut conn).await.unwrap(), 0);
+
+    // On restart it publishes the same events again: JetStream drops every one.
+    let r = relay(&pool).await;
+    let report = r.step(&mut conn).await.unwrap();
+    assert_eq!((report.published, report.duplicates), (3, 3));
+    assert_eq!(stored_count(tenant).await, 3);
+    assert_eq!(
+        load_checkpoint(&mut conn).await.unwrap(),
+        events[2].position
+    );
+}
+
+#[sqlx::test(migrator = "shared::db::MIGRATOR")]
+async fn messages_carry_the_documented_subject_id_and_payload_in_position_order(pool: PgPool) {
+    let app = TestApp::spawn_with(
+        pool.clone(),
+        Options {
+            relay: false,
+            ..Options::default()
+        },
+    )
+    .await;
+    let acct = app.register().await;
+    let tenant = Uuid::parse_str(&acct.account_id).unwrap();
+    let client = async_nats::connect(nats_url()).await.unwrap();
+    let mut sub = client.subscribe(tenant_subjects(tenant)).await.unwrap();
+    client.flush().await.unwrap();
+    let (_, lead) = app
+        .post(
+            &acct.api_key,
+            "/leads",
+            json!({"name": "Subj", "source": "s"}),
+        )
+        .await;
+
+    let shutdown = CancellationToken::new();
+    let task = tokio::spawn(relay(&pool).await.run(shutdown.clone()));
+    let mut got = Vec::new();
+    while got.len() < 3 {
+        let msg = tokio::time::timeout(Duration::from_secs(10), sub.next())
+            .await
+            .unwrap()
+            .unwrap();
+        got.push(msg);
+    }
+    shutdown.cancel();
+    task.await.unwrap();
+
+    let positions: Vec<i64> = got
+        .iter()
+        .map(|m| {
+            serde_json::from_slice::<Value>(&m.payload).unwrap()["position"]
+                .as_i64()
+                .unwrap()
+        })
+        .collect();
+    assert!(positions.windows(2).all(|w| w[0] < w[1]), "{positions:?}");
+    let last = &got[2];
+    let lead_uuid = lead["id"].as_str().unwrap().trim_start_matches("cl_");
+    assert_eq!(
+        last.subject.as_str(),
+        format!("leadstream.events.{tenant}.lead.LeadCreated")
+    );
+    let payload: Value = serde_json::from_slice(&last.payload).unwrap();
+    assert_eq!(payload["stream_id"], lead_uuid);
+    assert_eq!(payload["schema_version"], 2);
+    assert_eq!(payload["payload"]["lead"]["fields"]["name"], "Subj");
+    let msg_id = last
+        .headers
+        .as_ref()
+        .unwrap()
+        .get("Nats-Msg-Id")
+        .unwrap()
+        .as_str()
+        .to_owned();
+    assert_eq!(payload["event_id"], msg_id);
+    assert_eq!(
+        got[0].subject.as_str(),
+        format!("leadstream.events.{tenant}.account.AccountRegistered")
+    );
+}
+
+#[sqlx::test(migrator = "shared::db::MIGRATOR")]
+async fn only_one_replica_relays_at_a_time_and_a_standby_takes_over(pool: PgPool) {
+    let mut a = PgConnection::connect_with(&pool.connect_options())
+        .await
+        .unwrap();
+    let mut b = PgConnection::connect_with(&pool.connect_options())
+        .await
+        .unwrap();
+    assert!(try_lead(&mut a).await.unwrap());
+    assert!(
+        !try_lead(&mut b).await.unwrap(),
+        "the second replica stays standby"
+    );
+    a.close().await.unwrap();
+    let mut took_over = false;
+    for _ in 0..50 {
+        if try_lead(&mut b).await.unwrap() {
+            took_over = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(
+        took_over,
+        "leadership passes when the leader's connection ends"
+    );
+}
+
+#[sqlx::test(migrator = "shared::db::MIGRATOR")]
+async fn two_running_relays_publish_every_event_once(pool: PgPool) {
+    let app = TestApp::spawn_with(
+        pool.clone(),
+        Options {
+            relay: false,
+            ..Options::default()
+        },
+    )
+    .await;
+    let acct = app.register().await;
+    let tenant = Uuid::parse_str(&acct.account_id).unwrap();
+    let shutdown = CancellationToken::new();
+    let r1 = tokio::spawn(relay(&pool).await.run(shutdown.clone()));
+    let r2 = tokio::spawn(relay(&pool).await.run(shutdown.clone()));
+    for i in 0..20 {
+        app.post(
+            &acct.api_key,
+            "/leads",
+            json!({"name": format!("L{i}"), "source": "s"}),
+        )
+        .await;
+    }
+    let committed = app.event_count().await as u64;
+    assert_eq!(wait_for_count(tenant, committed).await, committed);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(stored_count(tenant).await, committed);
+    shutdown.cancel();
+    r1.await.unwrap();
+    r2.await.unwrap();
+}
