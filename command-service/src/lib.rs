@@ -26,10 +26,12 @@ pub async fn run(
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
     let relay = if config.relay.enabled {
-        let nats = async_nats::connect(&config.common.nats_url).await?;
-        let relay = relay::Relay::new(pool.clone(), nats, config.relay.clone())
-            .await
-            .map_err(|e| anyhow::anyhow!("setting up the JetStream stream: {e}"))?;
+        // Writes never wait for NATS: the relay connects (and reconnects) in the background.
+        let nats = async_nats::ConnectOptions::new()
+            .retry_on_initial_connect()
+            .connect(&config.common.nats_url)
+            .await?;
+        let relay = relay::Relay::new(pool.clone(), nats, config.relay.clone());
         Some(tokio::spawn(relay.run(shutdown.clone())))
     } else {
         None

@@ -96,7 +96,7 @@ async fn appending_at_a_stale_version_is_a_typed_conflict(pool: PgPool) {
 async fn two_concurrent_appends_to_one_stream_give_exactly_one_conflict(pool: PgPool) {
     let (tenant, stream) = (Uuid::new_v4(), Uuid::new_v4());
     append(
-        &mut *pool.acquire().await.unwrap(),
+        &mut pool.acquire().await.unwrap(),
         &[to(stream, tenant, ExpectedVersion::NoStream, 1)],
     )
     .await

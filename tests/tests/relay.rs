@@ -15,8 +15,12 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
+/// A JetStream context, with the events stream created as the relay would create it.
 async fn js() -> jetstream::Context {
-    jetstream::new(async_nats::connect(nats_url()).await.unwrap())
+    let js = jetstream::new(async_nats::connect(nats_url()).await.unwrap());
+    let d = RelayConfig::default();
+    shared::nats::ensure_stream(&js, d.duplicate_window, d.max_age).await.unwrap();
+    js
 }
 
 async fn relay(pool: &PgPool) -> Relay {
@@ -26,7 +30,7 @@ async fn relay(pool: &PgPool) -> Relay {
         standby_retry: Duration::from_millis(50),
         ..RelayConfig::default()
     };
-    Relay::new(pool.clone(), nats, config).await.unwrap()
+    Relay::new(pool.clone(), nats, config)
 }
 
 /// How many messages the stream holds for one tenant.
@@ -149,6 +153,7 @@ async fn a_republish_after_a_crash_before_the_checkpoint_is_dropped_as_a_duplica
     // On restart it publishes the same events again: JetStream drops every one.
     let r = relay(&pool).await;
     let report = r.step(&mut conn).await.unwrap();
+    assert_eq!(report.duplicates, report.published);
     assert_eq!((report.published, report.duplicates), (3, 3));
     assert_eq!(stored_count(tenant).await, 3);
     assert_eq!(

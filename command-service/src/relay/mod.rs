@@ -28,15 +28,9 @@ pub struct Relay {
 }
 
 impl Relay {
-    /// Connects to JetStream and makes sure the events stream exists.
-    pub async fn new(
-        pool: PgPool,
-        nats: async_nats::Client,
-        config: RelayConfig,
-    ) -> Result<Self, async_nats::Error> {
-        let js = async_nats::jetstream::new(nats);
-        shared::nats::ensure_stream(&js, config.duplicate_window, config.max_age).await?;
-        Ok(Self { pool, js, config })
+    /// A relay over `nats` (which may still be connecting: nothing here needs it yet).
+    pub fn new(pool: PgPool, nats: async_nats::Client, config: RelayConfig) -> Self {
+        Self { pool, js: async_nats::jetstream::new(nats), config }
     }
 
     /// Runs until `shutdown`: waits for leadership, relays while leader, starts over after
@@ -62,6 +56,9 @@ impl Relay {
             }
         }
         tracing::info!("relay: this replica is the leader");
+        shared::nats::ensure_stream(&self.js, self.config.duplicate_window, self.config.max_age)
+            .await
+            .map_err(|e| anyhow::anyhow!("creating the JetStream stream: {e}"))?;
         let mut listener = PgListener::connect_with(&self.pool).await?;
         listener.listen(NOTIFY_CHANNEL).await?;
         loop {
