@@ -1,30 +1,32 @@
-//! command-service binary: `command-service [serve|migrate]`.
+//! command-service binary: `command-service` serves; `command-service migrate` applies the
+//! migrations and exits. Serving applies them too (idempotent, locked).
 
 use anyhow::Context;
 use command_service::config::CommandConfig;
-use tokio_util::sync::CancellationToken;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     shared::telemetry::init("command-service");
     let config = CommandConfig::from_env().context("configuration")?;
-    let pool = shared::db::connect(
-        config.common.database_url.expose(),
-        config.common.database_max_connections,
-    )
-    .await
-    .context("connecting to Postgres (DATABASE_URL)")?;
-    shared::db::migrate(&pool)
-        .await
-        .context("running migrations")?;
+    let c = &config.common;
     if std::env::args().nth(1).as_deref() == Some("migrate") {
+        let pool = shared::db::connect(c.database_url.expose(), 2)
+            .await
+            .context("connecting to Postgres (DATABASE_URL)")?;
+        shared::db::migrate(&pool)
+            .await
+            .context("running migrations")?;
         println!("migrations applied");
         return Ok(());
     }
-    let listener = tokio::net::TcpListener::bind(config.listen)
+    let boot = shared::boot::boot(
+        c.database_url.expose(),
+        c.database_max_connections,
+        config.listen,
+    )
+    .await?;
+    shared::db::migrate(&boot.pool)
         .await
-        .with_context(|| format!("binding {}", config.listen))?;
-    let shutdown = CancellationToken::new();
-    tokio::spawn(shared::shutdown::cancel_on_signal(shutdown.clone()));
-    command_service::run(config, pool, listener, shutdown).await
+        .context("running migrations")?;
+    command_service::run(config, boot.pool, boot.listener, boot.shutdown).await
 }

@@ -1,19 +1,11 @@
 //! projector binary.
 
 use anyhow::Context;
-use tokio_util::sync::CancellationToken;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     shared::telemetry::init("projector");
     let config = projector::Config::from_env().context("configuration")?;
-    let pool = shared::db::connect(config.common.database_url.expose(), 4)
-        .await
-        .context("connecting to Postgres (DATABASE_URL)")?;
-    let listener = tokio::net::TcpListener::bind(config.listen)
-        .await
-        .with_context(|| format!("binding {}", config.listen))?;
-    let shutdown = CancellationToken::new();
-    tokio::spawn(shared::shutdown::cancel_on_signal(shutdown.clone()));
-    projector::run(pool, listener, shutdown).await
+    let boot = shared::boot::boot(config.common.database_url.expose(), 4, config.listen).await?;
+    projector::run(boot.pool, boot.listener, boot.shutdown).await
 }

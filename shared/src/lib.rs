@@ -5,6 +5,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
 pub mod auth;
+pub mod boot;
 pub mod config;
 pub mod db;
 pub mod dedup;

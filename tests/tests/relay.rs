@@ -19,7 +19,9 @@ use uuid::Uuid;
 async fn js() -> jetstream::Context {
     let js = jetstream::new(async_nats::connect(nats_url()).await.unwrap());
     let d = RelayConfig::default();
-    shared::nats::ensure_stream(&js, d.duplicate_window, d.max_age).await.unwrap();
+    shared::nats::ensure_stream(&js, d.duplicate_window, d.max_age)
+        .await
+        .unwrap();
     js
 }
 

@@ -30,7 +30,11 @@ pub struct Relay {
 impl Relay {
     /// A relay over `nats` (which may still be connecting: nothing here needs it yet).
     pub fn new(pool: PgPool, nats: async_nats::Client, config: RelayConfig) -> Self {
-        Self { pool, js: async_nats::jetstream::new(nats), config }
+        Self {
+            pool,
+            js: async_nats::jetstream::new(nats),
+            config,
+        }
     }
 
     /// Runs until `shutdown`: waits for leadership, relays while leader, starts over after

@@ -54,7 +54,9 @@ fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
 
-const CITIES: [&str; 8] = ["Paris", "Berlin", "Lyon", "Athens", "Oslo", "Madrid", "Rome", "Vienna"];
+const CITIES: [&str; 8] = [
+    "Paris", "Berlin", "Lyon", "Athens", "Oslo", "Madrid", "Rome", "Vienna",
+];
 
 fn lead(i: usize, run: &str) -> Value {
     json!({
@@ -72,7 +74,9 @@ fn lead(i: usize, run: &str) -> Value {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = parse_args()?;
-    let client = reqwest::Client::builder().pool_max_idle_per_host(args.clients * 2).build()?;
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(args.clients * 2)
+        .build()?;
     let run = uuid::Uuid::new_v4().simple().to_string()[..8].to_owned();
     let reg: Value = client
         .post(format!("{}/register", args.base))
@@ -87,11 +91,21 @@ async fn main() -> anyhow::Result<()> {
     // Single pushes: each client takes the next number; every 1/dup_share-th push repeats an
     // earlier lead's e-mail, so it is a dedup merge instead of a create.
     let next = Arc::new(AtomicUsize::new(0));
-    let dup_every = if args.dup_share > 0.0 { (1.0 / args.dup_share).round() as usize } else { usize::MAX };
+    let dup_every = if args.dup_share > 0.0 {
+        (1.0 / args.dup_share).round() as usize
+    } else {
+        usize::MAX
+    };
     let started = Instant::now();
     let mut workers = Vec::new();
     for _ in 0..args.clients {
-        let (client, key, next, base, run) = (client.clone(), key.clone(), next.clone(), args.base.clone(), run.clone());
+        let (client, key, next, base, run) = (
+            client.clone(),
+            key.clone(),
+            next.clone(),
+            args.base.clone(),
+            run.clone(),
+        );
         let total = args.requests;
         workers.push(tokio::spawn(async move {
             let mut samples = Vec::new();
@@ -101,9 +115,18 @@ async fn main() -> anyhow::Result<()> {
                 if n >= total {
                     break;
                 }
-                let body = if n > 0 && n % dup_every == 0 { lead(n / 2, &run) } else { lead(n, &run) };
+                let body = if n > 0 && n % dup_every == 0 {
+                    lead(n / 2, &run)
+                } else {
+                    lead(n, &run)
+                };
                 let t = Instant::now();
-                let resp = client.post(format!("{base}/leads")).header("X-API-Key", &key).json(&body).send().await?;
+                let resp = client
+                    .post(format!("{base}/leads"))
+                    .header("X-API-Key", &key)
+                    .json(&body)
+                    .send()
+                    .await?;
                 let status = resp.status();
                 resp.bytes().await?;
                 samples.push(t.elapsed());
@@ -126,15 +149,31 @@ async fn main() -> anyhow::Result<()> {
     let elapsed = started.elapsed();
     samples.sort_unstable();
     println!("single POST /leads, {} clients, {} requests ({created} created, {merged} merged by dedup):", args.clients, samples.len());
-    println!("  p50 {:.2} ms   p99 {:.2} ms   max {:.2} ms", ms(percentile(&samples, 0.5)), ms(percentile(&samples, 0.99)), ms(percentile(&samples, 1.0)));
-    println!("  {:.0} requests/s, {:.0} creates/s", samples.len() as f64 / elapsed.as_secs_f64(), created as f64 / elapsed.as_secs_f64());
+    println!(
+        "  p50 {:.2} ms   p99 {:.2} ms   max {:.2} ms",
+        ms(percentile(&samples, 0.5)),
+        ms(percentile(&samples, 0.99)),
+        ms(percentile(&samples, 1.0))
+    );
+    println!(
+        "  {:.0} requests/s, {:.0} creates/s",
+        samples.len() as f64 / elapsed.as_secs_f64(),
+        created as f64 / elapsed.as_secs_f64()
+    );
 
     let mut batch_times = Vec::new();
     for b in 0..args.batches {
-        let leads: Vec<Value> = (0..args.batch_size).map(|i| lead(1_000_000 + b * args.batch_size + i, &run)).collect();
+        let leads: Vec<Value> = (0..args.batch_size)
+            .map(|i| lead(1_000_000 + b * args.batch_size + i, &run))
+            .collect();
         let body = json!({"leads": leads});
         let t = Instant::now();
-        let resp = client.post(format!("{}/leads/batch", args.base)).header("X-API-Key", &key).json(&body).send().await?;
+        let resp = client
+            .post(format!("{}/leads/batch", args.base))
+            .header("X-API-Key", &key)
+            .json(&body)
+            .send()
+            .await?;
         let status = resp.status();
         let out: Value = resp.json().await?;
         batch_times.push(t.elapsed());
@@ -145,7 +184,11 @@ async fn main() -> anyhow::Result<()> {
     if !batch_times.is_empty() {
         let total: Duration = batch_times.iter().sum();
         batch_times.sort_unstable();
-        println!("POST /leads/batch of {} new leads, {} batches, one client:", args.batch_size, batch_times.len());
+        println!(
+            "POST /leads/batch of {} new leads, {} batches, one client:",
+            args.batch_size,
+            batch_times.len()
+        );
         println!(
             "  p50 {:.1} ms   max {:.1} ms   {:.0} leads/s",
             ms(percentile(&batch_times, 0.5)),
