@@ -14,8 +14,8 @@ bash scripts/services.sh
 echo "bench: fresh database $db"
 psql "$admin" -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "CREATE DATABASE $db"
 
-cargo build --release -q -p command-service -p query-service -p projector -p webhook-dispatcher \
-  -p leadstream-tests --bin push_bench
+cargo build --release -q -p command-service -p query-service -p projector -p webhook-dispatcher
+cargo build --release -q -p leadstream-tests --bin push_bench
 bin=$CARGO_TARGET_DIR/release
 logs=.data/bench
 mkdir -p "$logs"

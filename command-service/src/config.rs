@@ -22,6 +22,9 @@ pub struct RelayConfig {
     pub batch_size: i64,
     /// Fallback poll when no NOTIFY arrives (`RELAY_POLL_MS`, default 1000).
     pub poll_interval: Duration,
+    /// After a wake-up, how long to let more commits gather before publishing
+    /// (`RELAY_COALESCE_MS`, default 5).
+    pub coalesce: Duration,
     /// How often a standby replica retries for leadership (`RELAY_STANDBY_MS`, default 2000).
     pub standby_retry: Duration,
     /// JetStream duplicate window (`NATS_DUPLICATE_WINDOW_SECS`, default 600).
@@ -36,6 +39,7 @@ impl Default for RelayConfig {
             enabled: true,
             batch_size: 500,
             poll_interval: Duration::from_millis(1000),
+            coalesce: Duration::from_millis(5),
             standby_retry: Duration::from_millis(2000),
             duplicate_window: Duration::from_secs(600),
             max_age: Duration::from_secs(7 * 24 * 3600),
@@ -54,6 +58,7 @@ impl CommandConfig {
                 enabled: or_default("RELAY_ENABLED", "true") != "false",
                 batch_size: parse_or("RELAY_BATCH", d.batch_size)?,
                 poll_interval: Duration::from_millis(parse_or("RELAY_POLL_MS", 1000)?),
+                coalesce: Duration::from_millis(parse_or("RELAY_COALESCE_MS", 5)?),
                 standby_retry: Duration::from_millis(parse_or("RELAY_STANDBY_MS", 2000)?),
                 duplicate_window: Duration::from_secs(parse_or("NATS_DUPLICATE_WINDOW_SECS", 600)?),
                 max_age: Duration::from_secs(parse_or::<u64>("NATS_MAX_AGE_DAYS", 7)? * 24 * 3600),

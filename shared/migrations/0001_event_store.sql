@@ -43,6 +43,18 @@ CREATE TRIGGER events_no_truncate
     BEFORE TRUNCATE ON events
     FOR EACH STATEMENT EXECUTE FUNCTION events_refuse_change();
 
+-- Wake the tailers (relay, projectors, dispatcher) once per appending statement; the
+-- notification is delivered at commit, so a woken tailer finds the events committed.
+CREATE FUNCTION events_notify() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_notify('leadstream_events', '');
+    RETURN NULL;
+END;
+$$;
+CREATE TRIGGER events_notify_on_insert
+    AFTER INSERT ON events
+    FOR EACH STATEMENT EXECUTE FUNCTION events_notify();
+
 -- Snapshots of aggregate state, so loading a stream reads the snapshot plus later events.
 -- `format` names the state layout; a snapshot in an older format is ignored (replayed).
 CREATE TABLE snapshots (

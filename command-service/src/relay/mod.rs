@@ -75,6 +75,9 @@ impl Relay {
                 n = listener.recv() => { n?; }
                 _ = tokio::time::sleep(self.config.poll_interval) => {}
             }
+            // Under load every commit notifies: let a few gather, then take them in one round.
+            tokio::time::sleep(self.config.coalesce).await;
+            while listener.next_buffered().is_some() {}
         }
     }
 

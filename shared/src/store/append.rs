@@ -1,7 +1,7 @@
 //! Appending events: one compare-and-set per stream on `streams.version`, then every event of
-//! every stream in one multi-row INSERT, then a NOTIFY delivered at commit.
+//! every stream in one multi-row INSERT, then a NOTIFY (by trigger)
+//! delivered at commit.
 
-use super::NOTIFY_CHANNEL;
 use crate::db::is_unique_violation;
 use crate::events::NewEvent;
 use sqlx::PgConnection;
@@ -77,10 +77,6 @@ pub async fn append(
     .fetch_all(&mut *conn)
     .await
     .map_err(|e| map_conflict(e, &appends))?;
-    sqlx::query("SELECT pg_notify($1, '')")
-        .bind(NOTIFY_CHANNEL)
-        .execute(&mut *conn)
-        .await?;
     let by_id: std::collections::HashMap<Uuid, i64> = positions.into_iter().collect();
     Ok(rows
         .event_id

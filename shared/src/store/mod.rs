@@ -12,7 +12,7 @@ pub use load::{load_streams, read_stream, LoadedStream};
 pub use snapshot::save_snapshots;
 pub use tail::tail;
 
-/// The channel `append` notifies on commit; tailers LISTEN on it to wake at once.
+/// The channel the `events` insert trigger notifies on; tailers LISTEN on it to wake at once.
 pub const NOTIFY_CHANNEL: &str = "leadstream_events";
 
 /// Columns of `StoredEvent`, in order.
