@@ -68,4 +68,4 @@ Events are published on NATS: nats sub 'leadstream.events.>'
 Ctrl-C stops all four services.
 MSG
 wait -n "${pids[@]}" || true
-echo "run: a service exited; see $logs" >&2
+echo "run: a service stopped; see $logs" >&2
