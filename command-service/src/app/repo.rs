@@ -79,20 +79,22 @@ pub async fn lock(
                 .await?;
         }
         LockMode::Keys => {
-            sqlx::query("SELECT pg_advisory_xact_lock_shared($1)")
-                .bind(tenant_lock_id(tenant))
-                .execute(&mut *conn)
-                .await?;
             let mut ids: Vec<i64> = keys.iter().map(|k| key_lock_id(tenant, k)).collect();
             ids.sort_unstable();
             ids.dedup();
-            if !ids.is_empty() {
-                // Sorted, so two commands always take shared keys in the same order.
-                sqlx::query("SELECT pg_advisory_xact_lock(id) FROM unnest($1::bigint[]) AS id")
-                    .bind(&ids)
-                    .execute(&mut *conn)
-                    .await?;
-            }
+            // One round trip: the tenant lock (shared) first, then the key locks in sorted
+            // order, so two commands always take shared keys in the same order.
+            sqlx::query(
+                "SELECT count(*) FROM (
+                    SELECT pg_advisory_xact_lock_shared($1)
+                    UNION ALL
+                    SELECT pg_advisory_xact_lock(id) FROM unnest($2::bigint[]) AS id
+                 ) AS locks",
+            )
+            .bind(tenant_lock_id(tenant))
+            .bind(&ids)
+            .execute(&mut *conn)
+            .await?;
         }
     }
     Ok(())

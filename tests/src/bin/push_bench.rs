@@ -1,6 +1,7 @@
 //! Write-side load generator: single `POST /leads` with N concurrent clients (a share of them
 //! re-pushes that dedup-merge), then 1,000-lead batches. Talks HTTP to a running system:
-//! `push_bench [--base URL] [--clients 8] [--requests 4000] [--dup-share 0.2] [--batches 10]`.
+//! `push_bench [--base URL] [--clients 8] [--requests 4000] [--dup-share 0.2] [--batches 10]
+//! [--batch-size 1000] [--warmup 500]`.
 
 use anyhow::{bail, Context};
 use serde_json::{json, Value};
@@ -15,6 +16,7 @@ struct Args {
     dup_share: f64,
     batches: usize,
     batch_size: usize,
+    warmup: usize,
 }
 
 fn parse_args() -> anyhow::Result<Args> {
@@ -25,6 +27,7 @@ fn parse_args() -> anyhow::Result<Args> {
         dup_share: 0.2,
         batches: 10,
         batch_size: 1000,
+        warmup: 500,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -36,6 +39,7 @@ fn parse_args() -> anyhow::Result<Args> {
             "--dup-share" => a.dup_share = value.parse()?,
             "--batches" => a.batches = value.parse()?,
             "--batch-size" => a.batch_size = value.parse()?,
+            "--warmup" => a.warmup = value.parse()?,
             other => bail!("unknown flag {other}"),
         }
     }
@@ -87,6 +91,17 @@ async fn main() -> anyhow::Result<()> {
         .json()
         .await?;
     let key = reg["api_key"].as_str().context("no api_key")?.to_owned();
+
+    // Warm up connections, caches and prepared statements; not measured.
+    for i in 0..args.warmup {
+        client
+            .post(format!("{}/leads", args.base))
+            .header("X-API-Key", &key)
+            .json(&lead(10_000_000 + i, &run))
+            .send()
+            .await?
+            .error_for_status()?;
+    }
 
     // Single pushes: each client takes the next number; every 1/dup_share-th push repeats an
     // earlier lead's e-mail, so it is a dedup merge instead of a create.
