@@ -14,6 +14,9 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<PgPool, sqlx::Er
     PgPoolOptions::new()
         .max_connections(max_connections)
         .acquire_timeout(Duration::from_secs(10))
+        // No ping round trip on every checkout: a dead connection fails its query, and
+        // commands retry or answer 5xx before anything is committed.
+        .test_before_acquire(false)
         .connect_with(options)
         .await
 }
