@@ -2,6 +2,7 @@
 # `make bench`: builds the release binaries, starts the whole system on its own ports against a
 # fresh database, runs the write-side load generator through the public edge, stops everything.
 # Extra arguments go to push_bench (e.g. `make bench ARGS="--clients 16 --requests 10000"`).
+# BENCH_KEEP_DB=1 keeps the previous run's database (steady state instead of from empty).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-/var/tmp/leadstream-target}
@@ -11,8 +12,12 @@ db=${DATABASE_URL##*/}
 admin=${DATABASE_URL%/*}/postgres
 
 bash scripts/services.sh
-echo "bench: fresh database $db"
-psql "$admin" -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "CREATE DATABASE $db"
+if [ -n "${BENCH_KEEP_DB:-}" ]; then
+  echo "bench: reusing database $db ($(psql "$DATABASE_URL" -Atc "SELECT count(*) FROM streams WHERE stream_type = 'lead'" 2>/dev/null || echo 0) leads)"
+else
+  echo "bench: fresh database $db"
+  psql "$admin" -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "CREATE DATABASE $db"
+fi
 
 cargo build --release -q -p command-service -p query-service -p projector -p webhook-dispatcher
 cargo build --release -q -p leadstream-tests --bin push_bench
