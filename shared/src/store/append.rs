@@ -1,6 +1,6 @@
-//! Appending events: one compare-and-set per stream on `streams.version`, then every event of
-//! every stream in one multi-row INSERT, then a NOTIFY (by trigger)
-//! delivered at commit.
+//! Appending events: the streams' versions move with one compare-and-set statement per kind
+//! of expectation, then every event of every stream goes in with one multi-row INSERT (whose
+//! statement trigger NOTIFYs the tailers at commit).
 
 use crate::db::is_unique_violation;
 use crate::events::NewEvent;
