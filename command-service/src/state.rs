@@ -15,7 +15,11 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(pool: PgPool, config: CommandConfig) -> Self {
-        let keys = KeyResolver::new(pool.clone(), config.key_cache_ttl);
+        let keys = KeyResolver::new(
+            pool.clone(),
+            config.key_cache_ttl,
+            config.common.account_plans.clone(),
+        );
         Self {
             pool,
             keys,

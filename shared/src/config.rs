@@ -1,7 +1,7 @@
 //! Typed configuration read from the environment once: helpers that name the key on failure,
 //! a wrapper that keeps secrets out of logs, and the settings every service shares.
 
-use crate::plan::{Plan, PlanLimits, PlanTable};
+use crate::plan::{AccountPlans, Plan, PlanLimits, PlanTable};
 use std::fmt;
 use std::str::FromStr;
 
@@ -75,6 +75,8 @@ pub struct CommonConfig {
     pub nats_url: String,
     /// The plan new accounts get (`LEADSTREAM_DEFAULT_PLAN`, default `unlimited`).
     pub default_plan: Plan,
+    /// Plans of particular accounts (`LEADSTREAM_ACCOUNT_PLANS=email=plan,...`).
+    pub account_plans: AccountPlans,
     pub plans: PlanTable,
 }
 
@@ -86,6 +88,7 @@ impl CommonConfig {
             database_max_connections: parse_or("DATABASE_MAX_CONNECTIONS", 16)?,
             nats_url: or_default("NATS_URL", "nats://127.0.0.1:4222"),
             default_plan: parse_or("LEADSTREAM_DEFAULT_PLAN", Plan::Unlimited)?,
+            account_plans: parse_or("LEADSTREAM_ACCOUNT_PLANS", AccountPlans::default())?,
             plans: PlanTable {
                 free: plan_from_env(
                     defaults.free,

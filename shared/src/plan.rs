@@ -2,6 +2,7 @@
 //! limits comes later, the batch limit is enforced now.
 
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 use std::fmt;
 use std::str::FromStr;
 
@@ -91,6 +92,32 @@ impl PlanTable {
     }
 }
 
+/// Plans given to particular accounts by configuration (`LEADSTREAM_ACCOUNT_PLANS`, e.g.
+/// `ops@acme.com=pro,trial@acme.com=free`), keyed by lower-cased e-mail. They apply to
+/// existing accounts at once (the next key lookup) and to new ones at registration.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AccountPlans(HashMap<String, Plan>);
+
+impl AccountPlans {
+    pub fn get(&self, email: &str) -> Option<Plan> {
+        self.0.get(&email.trim().to_lowercase()).copied()
+    }
+}
+
+impl FromStr for AccountPlans {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let mut map = HashMap::new();
+        for entry in s.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+            let (email, plan) = entry
+                .split_once('=')
+                .ok_or_else(|| format!("'{entry}' is not email=plan"))?;
+            map.insert(email.trim().to_lowercase(), plan.parse()?);
+        }
+        Ok(Self(map))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -99,6 +126,16 @@ mod tests {
     fn plans_parse_case_insensitively_and_refuse_unknown_names() {
         assert_eq!("PRO".parse::<Plan>(), Ok(Plan::Pro));
         assert!("gold".parse::<Plan>().is_err());
+    }
+
+    #[test]
+    fn account_plans_parse_from_a_list_and_match_emails_case_insensitively() {
+        let plans: AccountPlans = "Ops@Acme.com=pro, trial@acme.com=FREE".parse().unwrap();
+        assert_eq!(plans.get("ops@acme.com"), Some(Plan::Pro));
+        assert_eq!(plans.get(" TRIAL@acme.com"), Some(Plan::Free));
+        assert_eq!(plans.get("other@acme.com"), None);
+        assert!("ops@acme.com".parse::<AccountPlans>().is_err());
+        assert!("ops@acme.com=gold".parse::<AccountPlans>().is_err());
     }
 
     #[test]

@@ -23,6 +23,8 @@ pub fn nats_url() -> String {
 pub struct Options {
     pub relay: bool,
     pub default_plan: Plan,
+    /// `LEADSTREAM_ACCOUNT_PLANS` as the operator would write it.
+    pub account_plans: &'static str,
 }
 
 impl Default for Options {
@@ -30,6 +32,7 @@ impl Default for Options {
         Self {
             relay: true,
             default_plan: Plan::Unlimited,
+            account_plans: "",
         }
     }
 }
@@ -76,6 +79,7 @@ impl TestApp {
             database_max_connections: 16,
             nats_url: nats_url(),
             default_plan: options.default_plan,
+            account_plans: options.account_plans.parse().unwrap(),
             plans: PlanTable::default(),
         };
         let shutdown = CancellationToken::new();

@@ -184,3 +184,53 @@ async fn new_accounts_get_the_configured_default_plan(pool: PgPool) {
         .await;
     assert_eq!(body["plan"], "pro");
 }
+
+#[sqlx::test(migrator = "shared::db::MIGRATOR")]
+async fn an_account_named_in_the_configuration_gets_its_plan_and_its_batch_limit(pool: PgPool) {
+    let options = Options {
+        account_plans: "Trial@Example.com=free",
+        ..Options::default()
+    };
+    let app = TestApp::spawn_with(pool, options).await;
+    let (_, trial) = app
+        .call(
+            Method::POST,
+            "/register",
+            None,
+            Some(json!({"email": "trial@example.com", "password": "a long password"})),
+        )
+        .await;
+    assert_eq!(trial["plan"], "free");
+    let (_, other) = app
+        .call(
+            Method::POST,
+            "/register",
+            None,
+            Some(json!({"email": "other@example.com", "password": "a long password"})),
+        )
+        .await;
+    assert_eq!(other["plan"], "unlimited");
+    let leads: Vec<serde_json::Value> = (0..101)
+        .map(|i| json!({"name": format!("L{i}"), "source": "s"}))
+        .collect();
+    let (status, _) = app
+        .post(
+            trial["api_key"].as_str().unwrap(),
+            "/leads/batch",
+            json!({"leads": leads}),
+        )
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::BAD_REQUEST,
+        "the free plan's batch limit applies"
+    );
+    let (status, _) = app
+        .post(
+            other["api_key"].as_str().unwrap(),
+            "/leads/batch",
+            json!({"leads": leads}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+}

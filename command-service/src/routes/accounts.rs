@@ -82,15 +82,14 @@ pub async fn register(
         .await
         .map_err(ApiError::internal)?
         .map_err(ApiError::internal)?;
-    let key = register_account(
-        &state.pool,
-        &creds.email,
-        phc,
-        state.config.common.default_plan,
-        &metadata(request_id),
-    )
-    .await
-    .map_err(account_error)?;
+    let common = &state.config.common;
+    let plan = common
+        .account_plans
+        .get(&creds.email)
+        .unwrap_or(common.default_plan);
+    let key = register_account(&state.pool, &creds.email, phc, plan, &metadata(request_id))
+        .await
+        .map_err(account_error)?;
     Ok((StatusCode::CREATED, key_body(key)))
 }
 

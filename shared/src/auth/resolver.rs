@@ -2,7 +2,7 @@
 //! `moka` cache so the hot path does no database round trip.
 
 use super::keys::{hash_api_key, looks_like_api_key};
-use crate::plan::Plan;
+use crate::plan::{AccountPlans, Plan};
 use moka::future::Cache;
 use sqlx::PgPool;
 use std::time::Duration;
@@ -27,15 +27,21 @@ impl AuthContext {
 pub struct KeyResolver {
     pool: PgPool,
     cache: Cache<[u8; 32], AuthContext>,
+    account_plans: AccountPlans,
 }
 
 impl KeyResolver {
-    pub fn new(pool: PgPool, ttl: Duration) -> Self {
+    /// `account_plans` override the stored plan of the accounts they name.
+    pub fn new(pool: PgPool, ttl: Duration, account_plans: AccountPlans) -> Self {
         let cache = Cache::builder()
             .max_capacity(100_000)
             .time_to_live(ttl)
             .build();
-        Self { pool, cache }
+        Self {
+            pool,
+            cache,
+            account_plans,
+        }
     }
 
     /// The account behind `raw`, or `None` for an unknown, revoked or malformed key.
@@ -47,21 +53,23 @@ impl KeyResolver {
         if let Some(hit) = self.cache.get(&hash).await {
             return Ok(Some(hit));
         }
-        let row: Option<(Uuid, Uuid, String)> = sqlx::query_as(
-            "SELECT k.account_id, k.key_id, a.plan FROM api_keys k
+        let row: Option<(Uuid, Uuid, String, String)> = sqlx::query_as(
+            "SELECT k.account_id, k.key_id, a.plan, a.email FROM api_keys k
              JOIN accounts a ON a.account_id = k.account_id
              WHERE k.key_hash = $1 AND k.revoked_at IS NULL",
         )
         .bind(hash.as_slice())
         .fetch_optional(&self.pool)
         .await?;
-        let Some((account_id, key_id, plan)) = row else {
+        let Some((account_id, key_id, stored, email)) = row else {
             return Ok(None);
         };
+        let stored = stored.parse().unwrap_or(Plan::Unlimited);
+        let plan = self.account_plans.get(&email).unwrap_or(stored);
         let ctx = AuthContext {
             account_id,
             key_id,
-            plan: plan.parse().unwrap_or(Plan::Unlimited),
+            plan,
         };
         self.cache.insert(hash, ctx.clone()).await;
         Ok(Some(ctx))
