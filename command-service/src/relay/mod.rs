@@ -12,7 +12,7 @@ pub use leader::try_lead;
 pub use publish::{publish_events, PublishReport};
 
 use crate::config::RelayConfig;
-use shared::store::{tail, NOTIFY_CHANNEL};
+use shared::store::{has_events_after, tail, NOTIFY_CHANNEL};
 use sqlx::postgres::PgListener;
 use sqlx::{Connection, PgConnection, PgPool};
 use std::time::Duration;
@@ -65,10 +65,22 @@ impl Relay {
             .map_err(|e| anyhow::anyhow!("creating the JetStream stream: {e}"))?;
         let mut listener = PgListener::connect_with(&self.pool).await?;
         listener.listen(NOTIFY_CHANNEL).await?;
+        let mut backoff = Duration::from_millis(5);
         loop {
             let report = self.step(&mut conn).await?;
             if report.published == self.config.batch_size as usize {
                 continue;
+            }
+            if report.published > 0 {
+                backoff = Duration::from_millis(5);
+            } else {
+                let at = load_checkpoint(&mut conn).await?;
+                if has_events_after(&mut conn, at).await? {
+                    // Committed events wait behind an older transaction still in flight.
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(self.config.poll_interval);
+                    continue;
+                }
             }
             tokio::select! {
                 _ = shutdown.cancelled() => return Ok(()),

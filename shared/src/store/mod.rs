@@ -4,13 +4,14 @@
 
 mod append;
 mod load;
+pub mod projection;
 mod snapshot;
 mod tail;
 
 pub use append::{append, AppendError, ExpectedVersion, StreamAppend};
 pub use load::{load_streams, read_stream, LoadedStream};
 pub use snapshot::save_snapshots;
-pub use tail::tail;
+pub use tail::{has_events_after, tail};
 
 /// The channel the `events` insert trigger notifies on; tailers LISTEN on it to wake at once.
 pub const NOTIFY_CHANNEL: &str = "leadstream_events";

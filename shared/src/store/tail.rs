@@ -23,3 +23,13 @@ pub async fn tail(
     .fetch_all(conn)
     .await
 }
+
+/// True when events exist after `position` that the tail may not hand out yet (their writers,
+/// or older transactions anywhere in the cluster, are still in flight): a tailer woken for
+/// them should look again shortly instead of waiting for its next poll.
+pub async fn has_events_after(conn: &mut PgConnection, position: i64) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM events WHERE position > $1)")
+        .bind(position)
+        .fetch_one(conn)
+        .await
+}
