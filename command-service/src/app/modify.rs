@@ -7,10 +7,10 @@ use super::retry::with_retries;
 use super::working::WorkingSet;
 use shared::dedup::{keys_of, DedupKey, KeyKind};
 use shared::lead::decide::{decide_delete, decide_update, Rejected};
-use shared::lead::{Field, FieldValue, Lead, LeadInput};
+use shared::lead::{Lead, LeadInput};
 use shared::ApiError;
 use sqlx::PgPool;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use uuid::Uuid;
 
 #[derive(Debug, Clone, Copy)]
@@ -52,12 +52,7 @@ fn claimed_keys(change: Modification<'_>) -> Vec<DedupKey> {
     let Modification::Update(input) = change else {
         return Vec::new();
     };
-    let given: BTreeMap<Field, FieldValue> = input
-        .fields
-        .iter()
-        .filter_map(|(f, v)| v.clone().map(|v| (*f, v)))
-        .collect();
-    keys_of(&given)
+    keys_of(&input.given())
         .into_iter()
         .filter(|k| k.kind != KeyKind::NameCity)
         .collect()

@@ -8,10 +8,10 @@ use super::working::WorkingSet;
 use shared::dedup::{keys_of, DedupKey};
 use shared::ids::new_id;
 use shared::lead::decide::{decide_push, PushDecision, Rejected};
-use shared::lead::{Field, FieldValue, Lead, LeadInput};
+use shared::lead::{Lead, LeadInput};
 use shared::ApiError;
 use sqlx::PgPool;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use uuid::Uuid;
 
 #[derive(Debug, Clone)]
@@ -49,22 +49,13 @@ pub async fn push_many(
     with_retries(|| attempt(pool, ctx, inputs, LockMode::Tenant)).await
 }
 
-fn given_keys(input: &LeadInput) -> Vec<DedupKey> {
-    let given: BTreeMap<Field, FieldValue> = input
-        .fields
-        .iter()
-        .filter_map(|(f, v)| v.clone().map(|v| (*f, v)))
-        .collect();
-    keys_of(&given)
-}
-
 async fn attempt(
     pool: &PgPool,
     ctx: &CommandContext,
     inputs: &[LeadInput],
     mode: LockMode,
 ) -> Result<Vec<PushResult>, WriteError> {
-    let input_keys: Vec<Vec<DedupKey>> = inputs.iter().map(given_keys).collect();
+    let input_keys: Vec<Vec<DedupKey>> = inputs.iter().map(|i| keys_of(&i.given())).collect();
     let all_keys: Vec<DedupKey> = input_keys
         .iter()
         .flatten()

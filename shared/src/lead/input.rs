@@ -35,6 +35,14 @@ impl LeadInput {
     pub fn text(&self, field: Field) -> Option<&str> {
         self.value(field).and_then(FieldValue::as_text)
     }
+
+    /// The fields given a non-empty value.
+    pub fn given(&self) -> BTreeMap<Field, FieldValue> {
+        self.fields
+            .iter()
+            .filter_map(|(f, v)| v.clone().map(|v| (*f, v)))
+            .collect()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
