@@ -7,6 +7,7 @@
 pub mod auth;
 pub mod boot;
 pub mod config;
+pub mod cursor;
 pub mod db;
 pub mod dedup;
 pub mod error;
