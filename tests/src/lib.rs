@@ -3,6 +3,8 @@
 //! real HTTP through the public edge.
 #![allow(clippy::unwrap_used)]
 
+pub mod gen;
+
 use command_service::config::{CommandConfig, RelayConfig};
 use query_service::config::EdgeConfig;
 use reqwest::{Method, StatusCode};
