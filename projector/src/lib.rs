@@ -1,5 +1,11 @@
-//! projector: builds the read models and score tables from the event store (issue 3 brings the lead read model; today it serves its health endpoint only).
+//! projector: builds the read models from the event store. Today: the lead read model
+//! (`lead_view`, `lead_view_attrs`), kept live by the projection runner (woken by NOTIFY,
+//! checkpoint in the same transaction, replicas serialized), and `rebuild`, which replays all
+//! history into fresh tables and swaps them in atomically while the old ones keep serving.
 #![warn(clippy::unwrap_used)]
+
+pub mod lead_view;
+pub mod rebuild;
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -7,8 +13,10 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::Value;
 use shared::config::{parse_or, CommonConfig, ConfigError};
+use shared::store::projection::{run as run_projection, ProjectionConfig};
 use sqlx::PgPool;
 use std::net::SocketAddr;
+use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
@@ -17,6 +25,7 @@ pub struct Config {
     pub common: CommonConfig,
     /// `PROJECTOR_LISTEN`, default `127.0.0.1:8082`.
     pub listen: SocketAddr,
+    pub projection: ProjectionConfig,
 }
 
 impl Config {
@@ -24,6 +33,10 @@ impl Config {
         Ok(Self {
             common: CommonConfig::from_env()?,
             listen: parse_or("PROJECTOR_LISTEN", SocketAddr::from(([127, 0, 0, 1], 8082)))?,
+            projection: ProjectionConfig {
+                batch_size: parse_or("PROJECTOR_BATCH", 1000)?,
+                poll_interval: Duration::from_millis(parse_or("PROJECTOR_POLL_MS", 1000)?),
+            },
         })
     }
 }
@@ -38,14 +51,24 @@ async fn healthz(State(pool): State<PgPool>) -> (StatusCode, Json<Value>) {
     shared::http::health(&pool, "projector").await
 }
 
+/// Serves `/healthz` and keeps the lead read model up to date until `shutdown`.
 pub async fn run(
     pool: PgPool,
+    projection: ProjectionConfig,
     listener: TcpListener,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
+    let runner = tokio::spawn(run_projection(
+        pool.clone(),
+        lead_view::LeadView::live(),
+        projection,
+        shutdown.clone(),
+    ));
     tracing::info!(addr = %listener.local_addr()?, "projector listening");
     axum::serve(listener, router(pool))
-        .with_graceful_shutdown(shutdown.cancelled_owned())
+        .with_graceful_shutdown(shutdown.clone().cancelled_owned())
         .await?;
+    shutdown.cancel();
+    runner.await?;
     Ok(())
 }

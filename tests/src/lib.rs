@@ -76,6 +76,11 @@ impl TestApp {
     }
 
     pub async fn spawn_with(pool: PgPool, options: Options) -> TestApp {
+        // Service logs (warnings and up unless RUST_LOG says otherwise) show with failing tests.
+        if std::env::var("RUST_LOG").is_err() {
+            std::env::set_var("RUST_LOG", "warn");
+        }
+        shared::telemetry::init("tests");
         let common = CommonConfig {
             database_url: Secret::new(String::new()),
             database_max_connections: 16,
@@ -117,7 +122,16 @@ impl TestApp {
             edge_l,
             shutdown.clone(),
         ));
-        tokio::spawn(projector::run(pool.clone(), projector_l, shutdown.clone()));
+        let projection = shared::store::projection::ProjectionConfig {
+            batch_size: 1000,
+            poll_interval: Duration::from_millis(100),
+        };
+        tokio::spawn(projector::run(
+            pool.clone(),
+            projection,
+            projector_l,
+            shutdown.clone(),
+        ));
         tokio::spawn(webhook_dispatcher::run(
             pool.clone(),
             dispatcher_l,
@@ -228,6 +242,24 @@ impl TestApp {
         .await
         .unwrap()
     }
+}
+
+/// Waits until the lead read model has applied every committed event.
+pub async fn wait_for_projection(pool: &PgPool) {
+    let last: i64 = sqlx::query_scalar("SELECT coalesce(max(position), 0) FROM events")
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    for _ in 0..400 {
+        let at = shared::store::projection::checkpoint(pool, projector::lead_view::CHECKPOINT)
+            .await
+            .unwrap();
+        if at >= last {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("the projector never reached position {last}");
 }
 
 /// Asserts the documented error shape and code.

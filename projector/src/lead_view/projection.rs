@@ -1,0 +1,95 @@
+//! The `Projection` that keeps the lead read model: per batch, load the touched rows, apply the
+//! events in order (skipping any a row already has), write the rows back.
+
+use super::codec::{read_leads, write_leads, Tables};
+use shared::events::lead::LeadEvent;
+use shared::events::{DomainEvent, StoredEvent};
+use shared::lead::Lead;
+use shared::store::projection::{Projection, ProjectionError};
+use sqlx::PgConnection;
+use std::collections::{BTreeSet, HashMap};
+
+pub struct LeadView {
+    name: String,
+    tables: Tables,
+}
+
+impl LeadView {
+    /// The live projection (checkpoint `lead-view`, tables `lead_view*`).
+    pub fn live() -> Self {
+        Self {
+            name: super::CHECKPOINT.into(),
+            tables: Tables::live(),
+        }
+    }
+
+    /// A projection into other tables under another checkpoint (rebuilds, tests).
+    pub fn into_tables(name: &str, tables: Tables) -> Self {
+        Self {
+            name: name.into(),
+            tables,
+        }
+    }
+
+    pub fn tables(&self) -> &Tables {
+        &self.tables
+    }
+}
+
+fn failed(e: &StoredEvent, reason: impl std::fmt::Display) -> ProjectionError {
+    ProjectionError::Event {
+        position: e.position,
+        reason: reason.to_string(),
+    }
+}
+
+impl Projection for LeadView {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    async fn apply(
+        &self,
+        tx: &mut PgConnection,
+        events: &[StoredEvent],
+    ) -> Result<(), ProjectionError> {
+        let lead_events: Vec<&StoredEvent> = events
+            .iter()
+            .filter(|e| e.stream_type == LeadEvent::STREAM_TYPE)
+            .collect();
+        if lead_events.is_empty() {
+            return Ok(());
+        }
+        let ids: Vec<_> = lead_events
+            .iter()
+            .map(|e| e.stream_id)
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let mut leads: HashMap<_, Lead> = read_leads(tx, &self.tables, &ids).await?;
+        let mut touched = BTreeSet::new();
+        for stored in lead_events {
+            let event = LeadEvent::decode(stored).map_err(|e| failed(stored, e))?;
+            match (leads.get_mut(&stored.stream_id), &event) {
+                (Some(lead), _) if stored.stream_version <= lead.version => continue, // replayed
+                (Some(lead), _) => lead.apply(&event),
+                (None, LeadEvent::Created(created)) => {
+                    leads.insert(
+                        stored.stream_id,
+                        Lead::created(stored.stream_id, stored.tenant_id, created),
+                    );
+                }
+                (None, _) => {
+                    return Err(failed(
+                        stored,
+                        "lead stream does not start with LeadCreated",
+                    ))
+                }
+            }
+            touched.insert(stored.stream_id);
+        }
+        let rows: Vec<&Lead> = touched.iter().filter_map(|id| leads.get(id)).collect();
+        write_leads(tx, &self.tables, &rows).await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,185 @@
+//! The lead read model: equal to the aggregates after every kind of write, unchanged by a
+//! replay, and rebuilt from history into the same rows while the old tables keep serving.
+
+use leadstream_tests::{wait_for_projection, TestApp};
+use projector::lead_view::{read_leads, LeadView, Tables};
+use reqwest::Method;
+use serde_json::json;
+use shared::events::lead::LeadEvent;
+use shared::events::{DomainEvent, StoredEvent};
+use shared::lead::Lead;
+use shared::store::projection::Projection;
+use sqlx::PgPool;
+use std::collections::BTreeMap;
+use uuid::Uuid;
+
+/// Every lead as the write side sees it: each stream replayed from its first event.
+async fn aggregates(pool: &PgPool) -> BTreeMap<Uuid, Lead> {
+    let events: Vec<StoredEvent> = sqlx::query_as(
+        "SELECT position, event_id, tenant_id, stream_type, stream_id, stream_version, event_type,
+                schema_version, payload, metadata, recorded_at
+         FROM events WHERE stream_type = 'lead' ORDER BY position",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    let mut leads = BTreeMap::new();
+    for e in &events {
+        let event = LeadEvent::decode(e).unwrap();
+        match &event {
+            LeadEvent::Created(c) => {
+                leads.insert(e.stream_id, Lead::created(e.stream_id, e.tenant_id, c));
+            }
+            _ => leads.get_mut(&e.stream_id).unwrap().apply(&event),
+        }
+    }
+    leads
+}
+
+async fn rows(pool: &PgPool) -> BTreeMap<Uuid, Lead> {
+    let ids: Vec<Uuid> = sqlx::query_scalar("SELECT lead_id FROM lead_view")
+        .fetch_all(pool)
+        .await
+        .unwrap();
+    let mut conn = pool.acquire().await.unwrap();
+    read_leads(&mut conn, &Tables::live(), &ids)
+        .await
+        .unwrap()
+        .into_iter()
+        .collect()
+}
+
+async fn attr_rows(pool: &PgPool) -> Vec<(Uuid, String, String, Option<f64>, Option<String>)> {
+    sqlx::query_as(
+        "SELECT lead_id, name, kind, num, text_lower FROM lead_view_attrs ORDER BY lead_id, name",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap()
+}
+
+/// Pushes, merges, updates, deletes, and the three batch endpoints, over two accounts.
+async fn write_a_history(app: &TestApp) {
+    for _ in 0..2 {
+        let k = app.register().await.api_key;
+        let (_, a) = app.post(&k, "/leads", json!({"name": "Acme", "source": "web", "email": "a@acme.io", "city": "Paris",
+            "rating": 4.5, "review_count": 10, "latitude": 48.85, "longitude": 2.35, "tags": ["x"],
+            "attributes": [{"name": "size", "type": "number", "value": 12}, {"name": "cuisine", "type": "text", "value": "Greek"}]})).await;
+        app.post(&k, "/leads", json!({"name": "Acme", "source": "csv", "email": "A@acme.io", "tags": ["y"], "phone": "+33 1 02 03 04 05"})).await;
+        let a_id = a["id"].as_str().unwrap().to_owned();
+        app.put(&k, &format!("/leads/{a_id}"), json!({"status": "qualified", "city": null, "attributes": [{"name": "vip", "type": "bool", "value": true}]})).await;
+        let (_, b) = app
+            .post(&k, "/leads", json!({"name": "Gone", "source": "web"}))
+            .await;
+        app.call(
+            Method::DELETE,
+            &format!("/leads/{}", b["id"].as_str().unwrap()),
+            Some(&k),
+            None,
+        )
+        .await;
+        let leads: Vec<_> = (0..30).map(|i| json!({"name": format!("Batch {i}"), "source": "import", "email": format!("b{i}@x.io")})).collect();
+        let (_, batch) = app.post(&k, "/leads/batch", json!({"leads": leads})).await;
+        let ids: Vec<_> = batch["created"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["id"].clone())
+            .collect();
+        app.put(
+            &k,
+            "/leads/batch",
+            json!({"ids": ids[..10], "data": {"category": "cafe"}}),
+        )
+        .await;
+        app.call(
+            Method::DELETE,
+            "/leads/batch",
+            Some(&k),
+            Some(json!({"ids": ids[20..]})),
+        )
+        .await;
+    }
+}
+
+#[sqlx::test(migrator = "shared::db::MIGRATOR")]
+async fn the_read_model_equals_the_aggregates_after_every_kind_of_write(pool: PgPool) {
+    let app = TestApp::spawn(pool.clone()).await;
+    write_a_history(&app).await;
+    wait_for_projection(&pool).await;
+    let (model, truth) = (rows(&pool).await, aggregates(&pool).await);
+    assert_eq!(model.len(), 64, "2 accounts x (2 singles + 30 batch)");
+    assert_eq!(model, truth);
+    assert_eq!(
+        model.values().filter(|l| l.deleted).count(),
+        22,
+        "deleted leads stay as tombstones"
+    );
+    let attrs = attr_rows(&pool).await;
+    assert_eq!(
+        attrs.len(),
+        6,
+        "three live attributes on each account's first lead"
+    );
+    assert!(attrs
+        .iter()
+        .any(|a| a.1 == "cuisine" && a.4.as_deref() == Some("greek")));
+    assert!(attrs.iter().any(|a| a.1 == "size" && a.3 == Some(12.0)));
+}
+
+#[sqlx::test(migrator = "shared::db::MIGRATOR")]
+async fn replaying_events_the_model_already_has_changes_nothing(pool: PgPool) {
+    let app = TestApp::spawn(pool.clone()).await;
+    write_a_history(&app).await;
+    wait_for_projection(&pool).await;
+    let before = (rows(&pool).await, attr_rows(&pool).await);
+    let events: Vec<StoredEvent> = sqlx::query_as(
+        "SELECT position, event_id, tenant_id, stream_type, stream_id, stream_version, event_type,
+                schema_version, payload, metadata, recorded_at FROM events ORDER BY position",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    let mut tx = pool.begin().await.unwrap();
+    LeadView::live().apply(&mut tx, &events).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!((rows(&pool).await, attr_rows(&pool).await), before);
+}
+
+#[sqlx::test(migrator = "shared::db::MIGRATOR")]
+async fn a_rebuild_gives_the_incremental_model_and_the_live_projector_carries_on(pool: PgPool) {
+    let app = TestApp::spawn(pool.clone()).await;
+    write_a_history(&app).await;
+    wait_for_projection(&pool).await;
+    let before = (rows(&pool).await, attr_rows(&pool).await);
+    let index_names = |pool: PgPool| async move {
+        sqlx::query_scalar::<_, String>("SELECT indexname::text FROM pg_indexes WHERE tablename IN ('lead_view', 'lead_view_attrs') ORDER BY 1")
+            .fetch_all(&pool)
+            .await
+            .unwrap()
+    };
+    let indexes_before = index_names(pool.clone()).await;
+
+    let mut reports = 0;
+    let report = projector::rebuild::rebuild(&pool, |_| reports += 1)
+        .await
+        .unwrap();
+    assert!(report.events >= 80, "{report:?}");
+    assert_eq!(
+        (rows(&pool).await, attr_rows(&pool).await),
+        before,
+        "rebuilt = incremental"
+    );
+    assert_eq!(
+        index_names(pool.clone()).await,
+        indexes_before,
+        "same indexes, same names"
+    );
+
+    // The live projector resumes on the new tables.
+    let k = app.register().await.api_key;
+    app.post(&k, "/leads", json!({"name": "After", "source": "s"}))
+        .await;
+    wait_for_projection(&pool).await;
+    assert_eq!(rows(&pool).await, aggregates(&pool).await);
+}
