@@ -2,6 +2,7 @@
 
 use shared::config::{or_default, parse_or, CommonConfig, ConfigError};
 use std::net::SocketAddr;
+use std::time::Duration;
 
 #[derive(Debug, Clone)]
 pub struct EdgeConfig {
@@ -10,6 +11,11 @@ pub struct EdgeConfig {
     pub listen: SocketAddr,
     /// `COMMAND_URL`, default `http://127.0.0.1:8081`: where writes are forwarded.
     pub command_url: String,
+    /// How long a read waits for the read model to catch up with the caller's last write
+    /// (`READ_WAIT_MS`, default 2000). Past it the answer carries `X-Read-Consistency: stale`.
+    pub read_wait: Duration,
+    /// How long a resolved API key stays cached (`API_KEY_CACHE_SECS`, default 60).
+    pub key_cache_ttl: Duration,
 }
 
 impl EdgeConfig {
@@ -18,6 +24,8 @@ impl EdgeConfig {
             common: CommonConfig::from_env()?,
             listen: parse_or("EDGE_LISTEN", SocketAddr::from(([127, 0, 0, 1], 8080)))?,
             command_url: or_default("COMMAND_URL", "http://127.0.0.1:8081"),
+            read_wait: Duration::from_millis(parse_or("READ_WAIT_MS", 2000)?),
+            key_cache_ttl: Duration::from_secs(parse_or("API_KEY_CACHE_SECS", 60)?),
         })
     }
 }

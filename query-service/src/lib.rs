@@ -1,18 +1,22 @@
-//! query-service: the public edge on one base URL. Today it serves `/healthz` and forwards
-//! every `/api/v1` request to command-service; the read endpoints, export and the MCP gateway
-//! move in here as they are built.
+//! query-service: the public edge on one base URL. It serves `/healthz` and the reads built so
+//! far (`GET /leads/{id}`, read-your-writes by default) and forwards every other `/api/v1`
+//! request to command-service; list, export and the MCP gateway move in here as they are built.
 #![warn(clippy::unwrap_used)]
 
 pub mod config;
+pub mod consistency;
+mod leads;
 mod proxy;
 
-use axum::extract::{Request, State};
+use axum::extract::{FromRef, Request, State};
 use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router, ServiceExt};
 use config::EdgeConfig;
 use serde_json::Value;
+use shared::auth::KeyResolver;
 use sqlx::PgPool;
+use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tower::Layer;
@@ -21,11 +25,24 @@ use tower::Layer;
 pub struct EdgeState {
     pub pool: PgPool,
     pub upstream: proxy::Upstream,
+    pub keys: KeyResolver,
+    pub read_wait: Duration,
+}
+
+impl FromRef<EdgeState> for KeyResolver {
+    fn from_ref(state: &EdgeState) -> Self {
+        state.keys.clone()
+    }
 }
 
 pub fn router(state: EdgeState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
+        // Reads served here; every other method on the path goes on to command-service.
+        .route(
+            "/api/v1/leads/{id}",
+            get(leads::get_lead).fallback(proxy::forward),
+        )
         .fallback(proxy::forward)
         .with_state(state)
 }
@@ -40,9 +57,16 @@ pub async fn run(
     listener: TcpListener,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
+    let keys = KeyResolver::new(
+        pool.clone(),
+        config.key_cache_ttl,
+        config.common.account_plans.clone(),
+    );
     let state = EdgeState {
         pool,
         upstream: proxy::Upstream::new(&config.command_url)?,
+        keys,
+        read_wait: config.read_wait,
     };
     let app = tower::layer::layer_fn(|svc| {
         tower::util::MapRequest::new(svc, shared::http::collapse_slashes::<axum::body::Body>)

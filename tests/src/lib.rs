@@ -27,6 +27,10 @@ pub struct Options {
     pub default_plan: Plan,
     /// `LEADSTREAM_ACCOUNT_PLANS` as the operator would write it.
     pub account_plans: &'static str,
+    /// Run the projector (read models) with the other services.
+    pub projector: bool,
+    /// The read-your-writes bound.
+    pub read_wait: Duration,
 }
 
 impl Default for Options {
@@ -35,6 +39,8 @@ impl Default for Options {
             relay: true,
             default_plan: Plan::Unlimited,
             account_plans: "",
+            projector: true,
+            read_wait: Duration::from_secs(2),
         }
     }
 }
@@ -109,6 +115,8 @@ impl TestApp {
             common,
             listen: edge,
             command_url: format!("http://{command}"),
+            read_wait: options.read_wait,
+            key_cache_ttl: Duration::from_secs(60),
         };
         tokio::spawn(command_service::run(
             command_config,
@@ -126,12 +134,14 @@ impl TestApp {
             batch_size: 1000,
             poll_interval: Duration::from_millis(100),
         };
-        tokio::spawn(projector::run(
-            pool.clone(),
-            projection,
-            projector_l,
-            shutdown.clone(),
-        ));
+        if options.projector {
+            tokio::spawn(projector::run(
+                pool.clone(),
+                projection,
+                projector_l,
+                shutdown.clone(),
+            ));
+        }
         tokio::spawn(webhook_dispatcher::run(
             pool.clone(),
             dispatcher_l,
@@ -147,12 +157,16 @@ impl TestApp {
             client: reqwest::Client::new(),
             shutdown,
         };
-        app.wait_healthy().await;
+        app.wait_healthy(options.projector).await;
         app
     }
 
-    async fn wait_healthy(&self) {
-        for addr in [self.edge, self.command, self.projector, self.dispatcher] {
+    async fn wait_healthy(&self, projector: bool) {
+        let mut addrs = vec![self.edge, self.command, self.dispatcher];
+        if projector {
+            addrs.push(self.projector);
+        }
+        for addr in addrs {
             let url = format!("http://{addr}/healthz");
             for _ in 0..100 {
                 if let Ok(r) = self.client.get(&url).send().await {

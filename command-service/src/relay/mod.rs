@@ -42,6 +42,9 @@ impl Relay {
     pub async fn run(self, shutdown: CancellationToken) {
         while !shutdown.is_cancelled() {
             if let Err(e) = self.lead(&shutdown).await {
+                if shutdown.is_cancelled() {
+                    break; // the pool is closing under us: not a failure
+                }
                 tracing::warn!(error = %e, "relay stopped; retrying");
                 tokio::select! {
                     _ = shutdown.cancelled() => {}

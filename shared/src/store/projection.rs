@@ -104,6 +104,9 @@ pub async fn run<P: Projection>(
 ) {
     while !shutdown.is_cancelled() {
         if let Err(e) = follow(&pool, &projection, &config, &shutdown).await {
+            if shutdown.is_cancelled() {
+                break; // the pool is closing under us: not a failure
+            }
             tracing::warn!(projection = projection.name(), error = %e, "projection failed; retrying");
             tokio::select! {
                 _ = shutdown.cancelled() => {}

@@ -1,0 +1,42 @@
+//! `GET /leads/{id}` from the lead read model, after the read-your-writes wait.
+
+use crate::consistency::{wait_for_tenant, CONSISTENCY_HEADER};
+use crate::EdgeState;
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use projector::lead_view::{read_leads, Tables, CHECKPOINT};
+use serde_json::Value;
+use shared::http::Auth;
+use shared::ids::parse_lead_id;
+use shared::lead::view::lead_json;
+use shared::lead::Lead;
+use shared::ApiError;
+
+pub async fn get_lead(
+    State(state): State<EdgeState>,
+    Auth(auth): Auth,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let freshness =
+        wait_for_tenant(&state.pool, auth.account_id, CHECKPOINT, state.read_wait).await?;
+    let mut response = match find(&state, auth.account_id, &id).await {
+        Ok(lead) => Json(Value::Object(lead_json(&lead))).into_response(),
+        Err(e) => e.into_response(),
+    };
+    response
+        .headers_mut()
+        .insert(CONSISTENCY_HEADER, freshness.header_value());
+    Ok(response)
+}
+
+async fn find(state: &EdgeState, tenant: uuid::Uuid, id: &str) -> Result<Lead, ApiError> {
+    let not_found = || ApiError::not_found("Lead not found");
+    let id = parse_lead_id(id).ok_or_else(not_found)?;
+    let mut conn = state.pool.acquire().await?;
+    read_leads(&mut conn, &Tables::live(), &[id])
+        .await?
+        .remove(&id)
+        .filter(|l| l.tenant_id == tenant && !l.deleted)
+        .ok_or_else(not_found)
+}
