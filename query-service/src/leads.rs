@@ -5,12 +5,12 @@ use crate::EdgeState;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use projector::lead_view::{read_leads, Tables, CHECKPOINT};
 use serde_json::Value;
 use shared::http::Auth;
 use shared::ids::parse_lead_id;
 use shared::lead::view::lead_json;
 use shared::lead::Lead;
+use shared::read_model::{read_leads, Tables, LEAD_VIEW_CHECKPOINT as CHECKPOINT};
 use shared::ApiError;
 
 pub async fn get_lead(

@@ -3,11 +3,7 @@
 //! projection loads the rows an event batch touches, applies the events with `Lead::apply`,
 //! and writes the rows back, so the read model equals the write side by construction.
 
-mod codec;
 mod projection;
 
-pub use codec::{read_leads, write_leads, Tables};
 pub use projection::LeadView;
-
-/// The projection's checkpoint name.
-pub const CHECKPOINT: &str = "lead-view";
+pub use shared::read_model::{read_leads, write_leads, Tables, LEAD_VIEW_CHECKPOINT as CHECKPOINT};

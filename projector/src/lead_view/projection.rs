@@ -1,10 +1,10 @@
 //! The `Projection` that keeps the lead read model: per batch, load the touched rows, apply the
 //! events in order (skipping any a row already has), write the rows back.
 
-use super::codec::{read_leads, write_leads, Tables};
 use shared::events::lead::LeadEvent;
 use shared::events::{DomainEvent, StoredEvent};
 use shared::lead::Lead;
+use shared::read_model::{read_leads, write_leads, Tables};
 use shared::store::projection::{Projection, ProjectionError};
 use sqlx::PgConnection;
 use std::collections::{BTreeSet, HashMap};

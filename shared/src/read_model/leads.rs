@@ -1,11 +1,16 @@
-//! Reading and writing lead rows: `Lead` state <-> typed columns, many rows per statement.
+//! The lead read model's rows (`lead_view`, one per lead, deleted ones as tombstones; and
+//! `lead_view_attrs`, one typed row per attribute): `Lead` state <-> typed columns, many rows
+//! per statement.
 
-use shared::lead::fields::FieldKind;
-use shared::lead::{Attribute, Field, FieldValue, Lead};
+use crate::lead::fields::FieldKind;
+use crate::lead::{Attribute, Field, FieldValue, Lead};
 use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, Row};
 use std::collections::HashMap;
 use uuid::Uuid;
+
+/// The lead projection's checkpoint: reads wait for it to pass their tenant's last write.
+pub const LEAD_VIEW_CHECKPOINT: &str = "lead-view";
 
 /// The tables a projection writes: the live ones, or a rebuild's fresh ones.
 #[derive(Debug, Clone, PartialEq, Eq)]

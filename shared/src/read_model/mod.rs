@@ -1,0 +1,6 @@
+//! Read-model tables shared by their writer (the projector) and their readers (query-service):
+//! names, checkpoints, and the row codecs.
+
+pub mod leads;
+
+pub use leads::{read_leads, write_leads, Tables, LEAD_VIEW_CHECKPOINT};
