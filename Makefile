@@ -5,7 +5,7 @@ TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/leadstream_test
 NATS_URL ?= nats://127.0.0.1:4222
 export NATS_URL
 
-.PHONY: help run test lint bench migrate fmt
+.PHONY: help run test lint bench migrate rebuild fmt
 
 help:
 	@echo "make run      start Postgres/NATS if needed, migrate, serve http://127.0.0.1:8080/api/v1"
@@ -13,6 +13,7 @@ help:
 	@echo "make lint     rustfmt check and clippy -D warnings"
 	@echo "make bench    write-side load test on a release build (ARGS='--clients 16')"
 	@echo "make migrate  apply the migrations to DATABASE_URL"
+	@echo "make rebuild  replay all history into fresh read-model tables and swap them in"
 
 run:
 	bash scripts/run.sh
@@ -31,6 +32,10 @@ bench:
 migrate:
 	bash scripts/services.sh
 	cargo run --release -q -p command-service -- migrate
+
+rebuild:
+	bash scripts/services.sh
+	cargo run --release -q -p projector -- rebuild
 
 fmt:
 	cargo fmt --all
