@@ -9,6 +9,9 @@ async fn main() -> anyhow::Result<()> {
     let config = projector::Config::from_env().context("configuration")?;
     if std::env::args().nth(1).as_deref() == Some("rebuild") {
         let pool = shared::db::connect(config.common.database_url.expose(), 4).await?;
+        shared::db::migrate(&pool)
+            .await
+            .context("running migrations")?;
         let report = projector::rebuild::rebuild(&pool, |p| {
             println!(
                 "rebuild: {} events applied, at position {}",

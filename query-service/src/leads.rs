@@ -34,7 +34,7 @@ async fn find(state: &EdgeState, tenant: uuid::Uuid, id: &str) -> Result<Lead, A
     let not_found = || ApiError::not_found("Lead not found");
     let id = parse_lead_id(id).ok_or_else(not_found)?;
     let mut conn = state.pool.acquire().await?;
-    read_leads(&mut conn, &Tables::live(), &[id])
+    read_leads(&mut conn, &Tables::live(), &[(tenant, id)])
         .await?
         .remove(&id)
         .filter(|l| l.tenant_id == tenant && !l.deleted)

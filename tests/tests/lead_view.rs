@@ -37,7 +37,7 @@ async fn aggregates(pool: &PgPool) -> BTreeMap<Uuid, Lead> {
 }
 
 async fn rows(pool: &PgPool) -> BTreeMap<Uuid, Lead> {
-    let ids: Vec<Uuid> = sqlx::query_scalar("SELECT lead_id FROM lead_view")
+    let ids: Vec<(Uuid, Uuid)> = sqlx::query_as("SELECT tenant_id, lead_id FROM lead_view")
         .fetch_all(pool)
         .await
         .unwrap();
@@ -182,4 +182,27 @@ async fn a_rebuild_gives_the_incremental_model_and_the_live_projector_carries_on
         .await;
     wait_for_projection(&pool).await;
     assert_eq!(rows(&pool).await, aggregates(&pool).await);
+}
+
+#[sqlx::test(migrator = "shared::db::MIGRATOR")]
+async fn replaying_only_an_old_creation_leaves_the_newer_row_and_its_attributes_alone(
+    pool: PgPool,
+) {
+    let app = TestApp::spawn(pool.clone()).await;
+    write_a_history(&app).await;
+    wait_for_projection(&pool).await;
+    let before = (rows(&pool).await, attr_rows(&pool).await);
+    // The first lead's creation, with its two attributes; a third was added later.
+    let first: Vec<StoredEvent> = sqlx::query_as(
+        "SELECT position, event_id, tenant_id, stream_type, stream_id, stream_version, event_type,
+                schema_version, payload, metadata, recorded_at
+         FROM events WHERE event_type = 'LeadCreated' ORDER BY position LIMIT 1",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    let mut tx = pool.begin().await.unwrap();
+    LeadView::live().apply(&mut tx, &first).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!((rows(&pool).await, attr_rows(&pool).await), before);
 }

@@ -60,13 +60,15 @@ impl Projection for LeadView {
         if lead_events.is_empty() {
             return Ok(());
         }
-        let ids: Vec<_> = lead_events
+        // Streams that begin in this batch have no row yet: read only the others.
+        let existing: Vec<_> = lead_events
             .iter()
-            .map(|e| e.stream_id)
+            .filter(|e| e.stream_version > 1)
+            .map(|e| (e.tenant_id, e.stream_id))
             .collect::<BTreeSet<_>>()
             .into_iter()
             .collect();
-        let mut leads: HashMap<_, Lead> = read_leads(tx, &self.tables, &ids).await?;
+        let mut leads: HashMap<_, Lead> = read_leads(tx, &self.tables, &existing).await?;
         let mut touched = BTreeSet::new();
         for stored in lead_events {
             let event = LeadEvent::decode(stored).map_err(|e| failed(stored, e))?;

@@ -43,17 +43,21 @@ fn sql_type(kind: FieldKind) -> &'static str {
     }
 }
 
-/// Rows of `ids`, keyed by lead id.
+/// Rows of the `(tenant, lead)` pairs, keyed by lead id (one primary-key probe each).
 pub async fn read_leads(
     conn: &mut PgConnection,
     tables: &Tables,
-    ids: &[Uuid],
+    keys: &[(Uuid, Uuid)],
 ) -> Result<HashMap<Uuid, Lead>, sqlx::Error> {
+    let tenants: Vec<Uuid> = keys.iter().map(|k| k.0).collect();
+    let ids: Vec<Uuid> = keys.iter().map(|k| k.1).collect();
     let rows = sqlx::query(&format!(
-        "SELECT * FROM {} WHERE lead_id = ANY($1)",
+        "SELECT v.* FROM {} v JOIN unnest($1::uuid[], $2::uuid[]) AS k(tenant_id, lead_id)
+           ON v.tenant_id = k.tenant_id AND v.lead_id = k.lead_id",
         tables.leads
     ))
-    .bind(ids)
+    .bind(&tenants)
+    .bind(&ids)
     .fetch_all(conn)
     .await?;
     rows.iter()
@@ -99,8 +103,8 @@ fn decode(row: &PgRow) -> Result<Lead, sqlx::Error> {
     })
 }
 
-/// Upserts `leads`; a row already at a newer version is left alone. Rewrites their typed
-/// attribute rows.
+/// Upserts `leads`; a row already at this or a newer version is left alone. Rewrites the typed
+/// attribute rows of the rows it wrote.
 pub async fn write_leads(
     conn: &mut PgConnection,
     tables: &Tables,
@@ -158,7 +162,8 @@ pub async fn write_leads(
         "INSERT INTO {table} AS v ({fixed}, {cols})
          SELECT {select} FROM unnest({params}) AS r({fixed}, {cols})
          ON CONFLICT (tenant_id, lead_id) DO UPDATE SET {updates}
-         WHERE v.version < EXCLUDED.version",
+         WHERE v.version < EXCLUDED.version
+         RETURNING v.lead_id",
         table = tables.leads,
         cols = names.join(", "),
         select = select_cols.join(", "),
@@ -214,8 +219,19 @@ pub async fn write_leads(
             ),
         };
     }
-    q.execute(&mut *conn).await?;
-    write_attrs(conn, tables, leads).await
+    // Attribute rows follow only the rows the version guard let through.
+    let applied: std::collections::HashSet<Uuid> = q
+        .fetch_all(&mut *conn)
+        .await?
+        .iter()
+        .map(|r| r.get::<Uuid, _>(0))
+        .collect();
+    let applied: Vec<&Lead> = leads
+        .iter()
+        .copied()
+        .filter(|l| applied.contains(&l.id))
+        .collect();
+    write_attrs(conn, tables, &applied).await
 }
 
 async fn write_attrs(
@@ -223,14 +239,23 @@ async fn write_attrs(
     tables: &Tables,
     leads: &[&Lead],
 ) -> Result<(), sqlx::Error> {
-    let ids: Vec<Uuid> = leads.iter().map(|l| l.id).collect();
-    sqlx::query(&format!(
-        "DELETE FROM {} WHERE lead_id = ANY($1)",
-        tables.attrs
-    ))
-    .bind(&ids)
-    .execute(&mut *conn)
-    .await?;
+    // Only leads that may have attribute rows: a lead created with none has none yet.
+    let (tenants, ids): (Vec<Uuid>, Vec<Uuid>) = leads
+        .iter()
+        .filter(|l| l.version > 1 || !l.attributes.is_empty())
+        .map(|l| (l.tenant_id, l.id))
+        .unzip();
+    if !ids.is_empty() {
+        sqlx::query(&format!(
+            "DELETE FROM {} a USING unnest($1::uuid[], $2::uuid[]) AS k(tenant_id, lead_id)
+             WHERE a.tenant_id = k.tenant_id AND a.lead_id = k.lead_id",
+            tables.attrs
+        ))
+        .bind(&tenants)
+        .bind(&ids)
+        .execute(&mut *conn)
+        .await?;
+    }
     let (mut tenant, mut lead, mut name, mut kind, mut num, mut text) =
         (vec![], vec![], vec![], vec![], vec![], vec![]);
     for l in leads.iter().filter(|l| !l.deleted) {
