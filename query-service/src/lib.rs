@@ -5,6 +5,7 @@
 
 pub mod config;
 pub mod consistency;
+mod edge;
 mod leads;
 mod proxy;
 
@@ -45,6 +46,11 @@ pub fn router(state: EdgeState) -> Router {
         )
         .fallback(proxy::forward)
         .with_state(state)
+        // Outermost last: ids are set first, then traced, then CORS answers preflights.
+        .layer(edge::cors())
+        .layer(edge::propagate_request_id())
+        .layer(edge::trace())
+        .layer(edge::set_request_id())
 }
 
 async fn healthz(State(state): State<EdgeState>) -> (StatusCode, Json<Value>) {

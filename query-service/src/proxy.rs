@@ -1,13 +1,12 @@
 //! Forwarding `/api/v1` requests to command-service: method, path, query, headers and body go
-//! through unchanged (bar hop-by-hop headers); the answer streams back. Every forwarded
-//! request carries an `X-Request-Id`.
+//! through unchanged (bar hop-by-hop headers); the answer streams back.
 
 use crate::EdgeState;
 use axum::body::Body;
 use axum::extract::{Request, State};
-use axum::http::{HeaderMap, HeaderName, HeaderValue};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
-use shared::http::{MAX_BODY_BYTES, REQUEST_ID_HEADER};
+use shared::http::MAX_BODY_BYTES;
 use shared::ApiError;
 use std::time::Duration;
 
@@ -77,13 +76,8 @@ async fn forward_inner(upstream: &Upstream, req: Request) -> Result<Response, Ap
         })?;
     let path = parts.uri.path_and_query().map_or("/", |pq| pq.as_str());
     let mut headers = HeaderMap::new();
+    // The edge has set `X-Request-Id` (see `edge.rs`); it goes through with the rest.
     copy_headers(&parts.headers, &mut headers);
-    if !headers.contains_key(REQUEST_ID_HEADER) {
-        let id = uuid::Uuid::new_v4().to_string();
-        if let Ok(v) = HeaderValue::from_str(&id) {
-            headers.insert(HeaderName::from_static(REQUEST_ID_HEADER), v);
-        }
-    }
     let answer = upstream
         .client
         .request(parts.method, format!("{}{path}", upstream.base))

@@ -140,3 +140,70 @@ async fn every_forwarded_write_records_a_request_id(pool: PgPool) {
     .unwrap();
     assert!(actor.starts_with("api_key:"));
 }
+
+#[sqlx::test(migrator = "shared::db::MIGRATOR")]
+async fn cors_preflights_are_answered_and_the_api_headers_allowed_and_exposed(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let resp = app
+        .client
+        .request(reqwest::Method::OPTIONS, format!("{}/leads", app.base))
+        .header("Origin", "https://app.example.com")
+        .header("Access-Control-Request-Method", "POST")
+        .header("Access-Control-Request-Headers", "x-api-key, content-type")
+        .send()
+        .await
+        .unwrap();
+    assert!(resp.status().is_success(), "{}", resp.status());
+    let h = resp.headers();
+    assert_eq!(h["access-control-allow-origin"], "*");
+    let allowed = h["access-control-allow-headers"]
+        .to_str()
+        .unwrap()
+        .to_lowercase();
+    for name in ["x-api-key", "authorization", "content-type", "accept"] {
+        assert!(allowed.contains(name), "{allowed}");
+    }
+    assert!(h["access-control-allow-methods"]
+        .to_str()
+        .unwrap()
+        .contains("DELETE"));
+
+    let key = app.register().await.api_key;
+    let resp = app
+        .client
+        .post(format!("{}/leads", app.base))
+        .header("Origin", "https://app.example.com")
+        .header("X-API-Key", &key)
+        .json(&json!({"name": "n", "source": "s"}))
+        .send()
+        .await
+        .unwrap();
+    let exposed = resp.headers()["access-control-expose-headers"]
+        .to_str()
+        .unwrap()
+        .to_lowercase();
+    for name in ["x-ratelimit-limit", "x-ratelimit-remaining", "retry-after"] {
+        assert!(exposed.contains(name), "{exposed}");
+    }
+}
+
+#[sqlx::test(migrator = "shared::db::MIGRATOR")]
+async fn every_answer_carries_a_request_id_and_a_given_one_is_kept(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let resp = app
+        .client
+        .get(format!("{}/nothing/here", app.base))
+        .send()
+        .await
+        .unwrap();
+    let id = resp.headers()["x-request-id"].to_str().unwrap().to_owned();
+    assert!(uuid::Uuid::parse_str(&id).is_ok(), "{id}");
+    let resp = app
+        .client
+        .get(format!("http://{}/healthz", app.edge))
+        .header("X-Request-Id", "abc-123")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.headers()["x-request-id"], "abc-123");
+}
