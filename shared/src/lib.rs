@@ -17,6 +17,7 @@ pub mod ids;
 pub mod lead;
 pub mod nats;
 pub mod plan;
+pub mod query;
 pub mod read_model;
 pub mod shutdown;
 pub mod store;
