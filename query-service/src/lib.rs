@@ -7,6 +7,7 @@ pub mod config;
 pub mod consistency;
 mod edge;
 mod leads;
+mod list;
 mod proxy;
 
 use axum::extract::{FromRef, Request, State};
@@ -16,6 +17,7 @@ use axum::{Json, Router, ServiceExt};
 use config::EdgeConfig;
 use serde_json::Value;
 use shared::auth::KeyResolver;
+use shared::cursor::CursorSigner;
 use sqlx::PgPool;
 use std::time::Duration;
 use tokio::net::TcpListener;
@@ -27,6 +29,7 @@ pub struct EdgeState {
     pub pool: PgPool,
     pub upstream: proxy::Upstream,
     pub keys: KeyResolver,
+    pub cursors: CursorSigner,
     pub read_wait: Duration,
 }
 
@@ -40,6 +43,10 @@ pub fn router(state: EdgeState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         // Reads served here; every other method on the path goes on to command-service.
+        .route(
+            "/api/v1/leads",
+            get(list::list_leads).fallback(proxy::forward),
+        )
         .route(
             "/api/v1/leads/{id}",
             get(leads::get_lead).fallback(proxy::forward),
@@ -68,10 +75,12 @@ pub async fn run(
         config.key_cache_ttl,
         config.common.account_plans.clone(),
     );
+    let cursors = CursorSigner::from_database(&pool).await?;
     let state = EdgeState {
         pool,
         upstream: proxy::Upstream::new(&config.command_url)?,
         keys,
+        cursors,
         read_wait: config.read_wait,
     };
     let app = tower::layer::layer_fn(|svc| {

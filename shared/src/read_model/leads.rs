@@ -61,12 +61,13 @@ pub async fn read_leads(
     .fetch_all(conn)
     .await?;
     rows.iter()
-        .map(decode)
+        .map(decode_row)
         .map(|r| r.map(|l| (l.id, l)))
         .collect()
 }
 
-fn decode(row: &PgRow) -> Result<Lead, sqlx::Error> {
+/// One `lead_view` row (extra columns are ignored).
+pub fn decode_row(row: &PgRow) -> Result<Lead, sqlx::Error> {
     let mut fields = std::collections::BTreeMap::new();
     for field in Field::ALL {
         let value = match field.kind() {

@@ -3,4 +3,4 @@
 
 pub mod leads;
 
-pub use leads::{read_leads, write_leads, Tables, LEAD_VIEW_CHECKPOINT};
+pub use leads::{decode_row, read_leads, write_leads, Tables, LEAD_VIEW_CHECKPOINT};

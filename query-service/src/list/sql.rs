@@ -1,0 +1,164 @@
+//! A page of `lead_view` for a `ListQuery`: tenant and liveness first, the filters folded left
+//! to right, the keyset condition from the cursor, a total order (sort key, then id), and one
+//! row more than the limit to know whether another page exists.
+
+use super::condition::{number_column, push_condition, text_column};
+use serde_json::{json, Value};
+use shared::cursor::Cursor;
+use shared::lead::Lead;
+use shared::query::{ListQuery, Logic, SortKey};
+use shared::read_model::decode_row;
+use sqlx::{PgPool, Postgres, QueryBuilder, Row};
+use uuid::Uuid;
+
+/// The lowest sort value: rows without a value sort first ascending, last descending.
+const FLOOR: f64 = -1e308;
+
+pub struct Page {
+    pub leads: Vec<Lead>,
+    /// The cursor of the row after which the next page starts, when there is one.
+    pub next: Option<Cursor>,
+}
+
+/// Pushes the `i`-th sort expression (attributes sort by number, then text).
+fn push_sort_expr(q: &mut QueryBuilder<'_, Postgres>, key: &SortKey, i: usize) {
+    match key {
+        SortKey::Text(f) => {
+            q.push(format!("coalesce(lower(v.{}), '')", text_column(*f)));
+        }
+        SortKey::Number(f) => {
+            q.push(format!(
+                "coalesce(v.{}::float8, {FLOOR:e})",
+                number_column(*f)
+            ));
+        }
+        SortKey::Attr(name) => {
+            let col = if i == 0 { "a.num" } else { "a.text_lower" };
+            let floor = if i == 0 {
+                format!("{FLOOR:e}")
+            } else {
+                "''".to_owned()
+            };
+            q.push(format!("coalesce((SELECT {col} FROM lead_view_attrs a WHERE a.tenant_id = v.tenant_id AND a.lead_id = v.lead_id AND a.name = "))
+                .push_bind(name.clone())
+                .push(format!("), {floor})"));
+        }
+    }
+}
+
+fn arity(key: &SortKey) -> usize {
+    if matches!(key, SortKey::Attr(_)) {
+        2
+    } else {
+        1
+    }
+}
+
+fn push_sort_tuple(q: &mut QueryBuilder<'_, Postgres>, key: &SortKey) {
+    for i in 0..arity(key) {
+        push_sort_expr(q, key, i);
+        q.push(", ");
+    }
+    q.push("v.lead_id");
+}
+
+/// Binds the cursor's sort value(s); `None` when it does not fit the sort (treated as tampering).
+fn push_cursor_values(
+    q: &mut QueryBuilder<'_, Postgres>,
+    key: &SortKey,
+    value: &Value,
+) -> Option<()> {
+    match key {
+        SortKey::Text(_) => {
+            q.push_bind(value.as_str()?.to_owned());
+        }
+        SortKey::Number(_) => {
+            q.push_bind(value.as_f64()?);
+        }
+        SortKey::Attr(_) => {
+            let pair = value.as_array()?;
+            q.push_bind(pair.first()?.as_f64()?)
+                .push(", ")
+                .push_bind(pair.get(1)?.as_str()?.to_owned());
+        }
+    }
+    Some(())
+}
+
+pub async fn fetch_page(
+    pool: &PgPool,
+    tenant: Uuid,
+    query: &ListQuery,
+    after: Option<&Cursor>,
+) -> Result<Option<Page>, sqlx::Error> {
+    let key = &query.sort.key;
+    let dir = if query.sort.descending { "DESC" } else { "ASC" };
+    let mut q = QueryBuilder::<Postgres>::new("SELECT v.*");
+    for i in 0..arity(key) {
+        q.push(", ");
+        push_sort_expr(&mut q, key, i);
+        q.push(format!(" AS sort{i}"));
+    }
+    q.push(" FROM lead_view v WHERE v.tenant_id = ")
+        .push_bind(tenant)
+        .push(" AND NOT v.deleted");
+    if let Some((first, rest)) = query.filters.split_first() {
+        q.push(" AND ").push("(".repeat(rest.len())).push("(");
+        push_condition(&mut q, &first.condition);
+        q.push(")");
+        for f in rest {
+            q.push(if f.logic == Logic::And {
+                " AND ("
+            } else {
+                " OR ("
+            });
+            push_condition(&mut q, &f.condition);
+            q.push("))");
+        }
+    }
+    if let Some(c) = after {
+        q.push(" AND (");
+        push_sort_tuple(&mut q, key);
+        q.push(if query.sort.descending {
+            ") < ("
+        } else {
+            ") > ("
+        });
+        if push_cursor_values(&mut q, key, &c.value).is_none() {
+            return Ok(None);
+        }
+        q.push(", ").push_bind(c.id).push(")");
+    }
+    q.push(" ORDER BY ");
+    for i in 0..arity(key) {
+        push_sort_expr(&mut q, key, i);
+        q.push(format!(" {dir}, "));
+    }
+    q.push(format!("v.lead_id {dir} LIMIT "))
+        .push_bind(i64::from(query.limit) + 1);
+
+    let rows = q.build().fetch_all(pool).await?;
+    let has_more = rows.len() > query.limit as usize;
+    let rows = &rows[..rows.len().min(query.limit as usize)];
+    let leads = rows.iter().map(decode_row).collect::<Result<Vec<_>, _>>()?;
+    let next = match (has_more, rows.last(), leads.last()) {
+        (true, Some(row), Some(lead)) => {
+            let value = match key {
+                SortKey::Text(_) => json!(row.try_get::<String, _>("sort0")?),
+                SortKey::Number(_) => json!(row.try_get::<f64, _>("sort0")?),
+                SortKey::Attr(_) => json!([
+                    row.try_get::<f64, _>("sort0")?,
+                    row.try_get::<String, _>("sort1")?
+                ]),
+            };
+            Some(Cursor {
+                sort: key.name(),
+                descending: query.sort.descending,
+                value,
+                id: lead.id,
+            })
+        }
+        _ => None,
+    };
+    Ok(Some(Page { leads, next }))
+}
