@@ -6,6 +6,7 @@
 pub mod config;
 pub mod consistency;
 mod edge;
+mod export;
 mod leads;
 mod list;
 mod proxy;
@@ -46,6 +47,10 @@ pub fn router(state: EdgeState) -> Router {
         .route(
             "/api/v1/leads",
             get(list::list_leads).fallback(proxy::forward),
+        )
+        .route(
+            "/api/v1/leads/export",
+            get(export::export_leads).fallback(proxy::forward),
         )
         .route(
             "/api/v1/leads/{id}",

@@ -1,0 +1,107 @@
+//! The export handler and its producer task.
+
+use super::encode::{Encoder, Format};
+use crate::consistency::{wait_for_tenant, CONSISTENCY_HEADER};
+use crate::list::fetch_page;
+use crate::EdgeState;
+use axum::body::Body;
+use axum::extract::{RawQuery, State};
+use axum::http::{header, HeaderValue};
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use futures::channel::mpsc;
+use futures::SinkExt;
+use shared::cursor::Cursor;
+use shared::http::Auth;
+use shared::query::{parse_list_query, ListQuery, MAX_LIMIT};
+use shared::read_model::LEAD_VIEW_CHECKPOINT;
+use shared::ApiError;
+use sqlx::PgPool;
+use uuid::Uuid;
+
+type Chunk = Result<Bytes, std::io::Error>;
+
+pub async fn export_leads(
+    State(state): State<EdgeState>,
+    Auth(auth): Auth,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, ApiError> {
+    let raw = raw.unwrap_or_default();
+    let format_param = form_urlencoded::parse(raw.as_bytes())
+        .find(|(k, _)| k == "format")
+        .map(|(_, v)| v.into_owned());
+    let format = Format::parse(format_param.as_deref()).ok_or_else(|| {
+        ApiError::bad_request(format!(
+            "format '{}' is not supported; use csv or json (xlsx is not available yet)",
+            format_param.unwrap_or_default()
+        ))
+    })?;
+    // Export ignores `limit` and `cursor`: it is every matching lead.
+    let mut query = parse_list_query(&raw)?;
+    query.limit = MAX_LIMIT;
+    query.cursor = None;
+    let freshness = wait_for_tenant(
+        &state.pool,
+        auth.account_id,
+        LEAD_VIEW_CHECKPOINT,
+        state.read_wait,
+    )
+    .await?;
+
+    let (tx, rx) = mpsc::channel::<Chunk>(4);
+    tokio::spawn(produce(
+        state.pool.clone(),
+        auth.account_id,
+        query,
+        format,
+        tx,
+    ));
+    let mut response = Body::from_stream(rx).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(format.content_type()),
+    );
+    if let Ok(v) = HeaderValue::from_str(&format!(
+        "attachment; filename=\"leads.{}\"",
+        format.extension()
+    )) {
+        headers.insert(header::CONTENT_DISPOSITION, v);
+    }
+    headers.insert(CONSISTENCY_HEADER, freshness.header_value());
+    Ok(response)
+}
+
+/// Reads page after page and sends each encoded; stops when the client goes away.
+async fn produce(
+    pool: PgPool,
+    tenant: Uuid,
+    query: ListQuery,
+    format: Format,
+    mut tx: mpsc::Sender<Chunk>,
+) {
+    let mut encoder = Encoder::new(format);
+    if tx.send(Ok(encoder.start())).await.is_err() {
+        return;
+    }
+    let mut after: Option<Cursor> = None;
+    loop {
+        let page = match fetch_page(&pool, tenant, &query, after.as_ref()).await {
+            Ok(Some(page)) => page,
+            Ok(None) => break,
+            Err(e) => {
+                tracing::error!(error = %e, "export failed mid-stream");
+                let _ = tx.send(Err(std::io::Error::other("export failed"))).await;
+                return;
+            }
+        };
+        if tx.send(Ok(encoder.rows(&page.leads))).await.is_err() {
+            return; // the client hung up
+        }
+        match page.next {
+            Some(next) => after = Some(next),
+            None => break,
+        }
+    }
+    let _ = tx.send(Ok(encoder.finish())).await;
+}

@@ -1,0 +1,9 @@
+//! `GET /leads/export?format=csv|json`: every lead matching the list's filters and sort, no
+//! pagination, streamed. A producer task reads the read model one keyset page at a time and
+//! hands encoded chunks to the response through a small bounded channel, so memory stays flat
+//! and the first bytes leave before the last row is read.
+
+mod encode;
+mod handler;
+
+pub use handler::export_leads;
