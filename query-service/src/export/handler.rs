@@ -2,7 +2,7 @@
 
 use super::encode::{Encoder, Format};
 use crate::consistency::{wait_for_tenant, CONSISTENCY_HEADER};
-use crate::list::fetch_page;
+use crate::list::select;
 use crate::EdgeState;
 use axum::body::Body;
 use axum::extract::{RawQuery, State};
@@ -10,11 +10,10 @@ use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use futures::channel::mpsc;
-use futures::SinkExt;
-use shared::cursor::Cursor;
+use futures::{SinkExt, TryStreamExt};
 use shared::http::Auth;
 use shared::query::{parse_list_query, ListQuery, MAX_LIMIT};
-use shared::read_model::LEAD_VIEW_CHECKPOINT;
+use shared::read_model::{decode_row, LEAD_VIEW_CHECKPOINT};
 use shared::ApiError;
 use sqlx::PgPool;
 use uuid::Uuid;
@@ -72,7 +71,11 @@ pub async fn export_leads(
     Ok(response)
 }
 
-/// Reads page after page and sends each encoded; stops when the client goes away.
+/// Rows sent per chunk.
+const CHUNK: usize = 500;
+
+/// Streams the whole ordered selection from one query (rows arrive as Postgres sends them)
+/// and sends it encoded, chunk by chunk; stops when the client goes away.
 async fn produce(
     pool: PgPool,
     tenant: Uuid,
@@ -84,24 +87,35 @@ async fn produce(
     if tx.send(Ok(encoder.start())).await.is_err() {
         return;
     }
-    let mut after: Option<Cursor> = None;
+    let Some(mut select) = select(tenant, &query, None, None) else {
+        return;
+    };
+    let mut rows = select.build().fetch(&pool);
+    let mut batch = Vec::with_capacity(CHUNK);
     loop {
-        let page = match fetch_page(&pool, tenant, &query, after.as_ref()).await {
-            Ok(Some(page)) => page,
+        let next = rows
+            .try_next()
+            .await
+            .and_then(|row| row.as_ref().map(decode_row).transpose());
+        match next {
+            Ok(Some(lead)) => {
+                batch.push(lead);
+                if batch.len() < CHUNK {
+                    continue;
+                }
+            }
             Ok(None) => break,
             Err(e) => {
                 tracing::error!(error = %e, "export failed mid-stream");
                 let _ = tx.send(Err(std::io::Error::other("export failed"))).await;
                 return;
             }
-        };
-        if tx.send(Ok(encoder.rows(&page.leads))).await.is_err() {
+        }
+        if tx.send(Ok(encoder.rows(&batch))).await.is_err() {
             return; // the client hung up
         }
-        match page.next {
-            Some(next) => after = Some(next),
-            None => break,
-        }
+        batch.clear();
     }
+    let _ = tx.send(Ok(encoder.rows(&batch))).await;
     let _ = tx.send(Ok(encoder.finish())).await;
 }

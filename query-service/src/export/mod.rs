@@ -1,7 +1,7 @@
 //! `GET /leads/export?format=csv|json`: every lead matching the list's filters and sort, no
-//! pagination, streamed. A producer task reads the read model one keyset page at a time and
-//! hands encoded chunks to the response through a small bounded channel, so memory stays flat
-//! and the first bytes leave before the last row is read.
+//! pagination, streamed. A producer task reads the rows of one ordered query as Postgres sends
+//! them and hands encoded chunks to the response through a small bounded channel, so memory
+//! stays flat and the first bytes leave before the last row is read.
 
 mod encode;
 mod handler;

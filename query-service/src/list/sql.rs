@@ -85,12 +85,14 @@ fn push_cursor_values(
     Some(())
 }
 
-pub async fn fetch_page(
-    pool: &PgPool,
+/// The ordered selection of `query`, after `after`, at most `limit` rows (all when `None`).
+/// `None` when the cursor does not fit the sort.
+pub fn select<'a>(
     tenant: Uuid,
     query: &ListQuery,
     after: Option<&Cursor>,
-) -> Result<Option<Page>, sqlx::Error> {
+    limit: Option<i64>,
+) -> Option<QueryBuilder<'a, Postgres>> {
     let key = &query.sort.key;
     let dir = if query.sort.descending { "DESC" } else { "ASC" };
     let mut q = QueryBuilder::<Postgres>::new("SELECT v.*");
@@ -124,9 +126,7 @@ pub async fn fetch_page(
         } else {
             ") > ("
         });
-        if push_cursor_values(&mut q, key, &c.value).is_none() {
-            return Ok(None);
-        }
+        push_cursor_values(&mut q, key, &c.value)?;
         q.push(", ").push_bind(c.id).push(")");
     }
     q.push(" ORDER BY ");
@@ -134,9 +134,23 @@ pub async fn fetch_page(
         push_sort_expr(&mut q, key, i);
         q.push(format!(" {dir}, "));
     }
-    q.push(format!("v.lead_id {dir} LIMIT "))
-        .push_bind(i64::from(query.limit) + 1);
+    q.push(format!("v.lead_id {dir}"));
+    if let Some(limit) = limit {
+        q.push(" LIMIT ").push_bind(limit);
+    }
+    Some(q)
+}
 
+pub async fn fetch_page(
+    pool: &PgPool,
+    tenant: Uuid,
+    query: &ListQuery,
+    after: Option<&Cursor>,
+) -> Result<Option<Page>, sqlx::Error> {
+    let key = &query.sort.key;
+    let Some(mut q) = select(tenant, query, after, Some(i64::from(query.limit) + 1)) else {
+        return Ok(None);
+    };
     let rows = q.build().fetch_all(pool).await?;
     let has_more = rows.len() > query.limit as usize;
     let rows = &rows[..rows.len().min(query.limit as usize)];
