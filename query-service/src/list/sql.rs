@@ -6,7 +6,7 @@ use super::condition::{number_column, push_condition, text_column};
 use serde_json::{json, Value};
 use shared::cursor::Cursor;
 use shared::lead::Lead;
-use shared::query::{ListQuery, Logic, SortKey};
+use shared::query::{ListQuery, Logic, NumberField, SortKey};
 use shared::read_model::decode_row;
 use sqlx::{PgPool, Postgres, QueryBuilder, Row};
 use uuid::Uuid;
@@ -27,10 +27,7 @@ fn push_sort_expr(q: &mut QueryBuilder<'_, Postgres>, key: &SortKey, i: usize) {
             q.push(format!("coalesce(lower(v.{}), '')", text_column(*f)));
         }
         SortKey::Number(f) => {
-            q.push(format!(
-                "coalesce(v.{}::float8, {FLOOR:e})",
-                number_column(*f)
-            ));
+            q.push(number_sort(*f).0);
         }
         SortKey::Attr(name) => {
             let col = if i == 0 { "a.num" } else { "a.text_lower" };
@@ -42,6 +39,20 @@ fn push_sort_expr(q: &mut QueryBuilder<'_, Postgres>, key: &SortKey, i: usize) {
             q.push(format!("coalesce((SELECT {col} FROM lead_view_attrs a WHERE a.tenant_id = v.tenant_id AND a.lead_id = v.lead_id AND a.name = "))
                 .push_bind(name.clone())
                 .push(format!("), {floor})"));
+        }
+    }
+}
+
+/// A numeric sort's expression (the same expression as its index in migration 0006, so the
+/// index serves both the order and the keyset condition) and whether it holds integers.
+fn number_sort(f: NumberField) -> (String, bool) {
+    let col = number_column(f);
+    match f {
+        NumberField::Rating => (format!("coalesce(v.{col}, {FLOOR:e}::float8)"), false),
+        NumberField::ReviewCount => (format!("coalesce(v.{col}, -1)"), true),
+        NumberField::Score => (format!("v.{col}"), false),
+        NumberField::CreatedAt | NumberField::UpdatedAt | NumberField::LastInteractionAt => {
+            (format!("v.{col}"), true)
         }
     }
 }
@@ -71,6 +82,9 @@ fn push_cursor_values(
     match key {
         SortKey::Text(_) => {
             q.push_bind(value.as_str()?.to_owned());
+        }
+        SortKey::Number(f) if number_sort(*f).1 => {
+            q.push_bind(value.as_i64()?);
         }
         SortKey::Number(_) => {
             q.push_bind(value.as_f64()?);
@@ -159,6 +173,7 @@ pub async fn fetch_page(
         (true, Some(row), Some(lead)) => {
             let value = match key {
                 SortKey::Text(_) => json!(row.try_get::<String, _>("sort0")?),
+                SortKey::Number(f) if number_sort(*f).1 => json!(row.try_get::<i64, _>("sort0")?),
                 SortKey::Number(_) => json!(row.try_get::<f64, _>("sort0")?),
                 SortKey::Attr(_) => json!([
                     row.try_get::<f64, _>("sort0")?,
