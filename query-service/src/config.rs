@@ -16,6 +16,8 @@ pub struct EdgeConfig {
     pub read_wait: Duration,
     /// How long a resolved API key stays cached (`API_KEY_CACHE_SECS`, default 60).
     pub key_cache_ttl: Duration,
+    /// The sliding window of request limits (`RATE_WINDOW_SECS`, default 600 as SPEC §8).
+    pub rate_window: Duration,
 }
 
 impl EdgeConfig {
@@ -26,6 +28,7 @@ impl EdgeConfig {
             command_url: or_default("COMMAND_URL", "http://127.0.0.1:8081"),
             read_wait: Duration::from_millis(parse_or("READ_WAIT_MS", 2000)?),
             key_cache_ttl: Duration::from_secs(parse_or("API_KEY_CACHE_SECS", 60)?),
+            rate_window: Duration::from_secs(parse_or("RATE_WINDOW_SECS", 600)?),
         })
     }
 }

@@ -10,6 +10,7 @@ mod export;
 mod leads;
 mod list;
 mod proxy;
+mod ratelimit;
 
 use axum::extract::{FromRef, Request, State};
 use axum::http::StatusCode;
@@ -19,11 +20,14 @@ use config::EdgeConfig;
 use serde_json::Value;
 use shared::auth::KeyResolver;
 use shared::cursor::CursorSigner;
+use shared::plan::{Plan, PlanTable};
+use shared::ratelimit::RateLimiter;
 use sqlx::PgPool;
 use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tower::Layer;
+use tower_http::set_header::SetResponseHeaderLayer;
 
 #[derive(Clone)]
 pub struct EdgeState {
@@ -32,6 +36,11 @@ pub struct EdgeState {
     pub keys: KeyResolver,
     pub cursors: CursorSigner,
     pub read_wait: Duration,
+    pub limiter: RateLimiter,
+    pub limiter_window: Duration,
+    pub plans: PlanTable,
+    /// The plan whose request figures answers without a valid key carry.
+    pub default_plan: Plan,
 }
 
 impl FromRef<EdgeState> for KeyResolver {
@@ -41,6 +50,7 @@ impl FromRef<EdgeState> for KeyResolver {
 }
 
 pub fn router(state: EdgeState) -> Router {
+    let (limit, remaining) = ratelimit::default_headers(&state);
     Router::new()
         .route("/healthz", get(healthz))
         // Reads served here; every other method on the path goes on to command-service.
@@ -57,9 +67,22 @@ pub fn router(state: EdgeState) -> Router {
             get(leads::get_lead).fallback(proxy::forward),
         )
         .fallback(proxy::forward)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            ratelimit::limit,
+        ))
         .with_state(state)
-        // Outermost last: ids are set first, then traced, then CORS answers preflights.
+        // Outermost last: ids are set first, then traced, then CORS answers preflights (which
+        // get the default rate-limit figures), then every request is counted.
         .layer(edge::cors())
+        .layer(SetResponseHeaderLayer::if_not_present(
+            ratelimit::LIMIT,
+            limit,
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            ratelimit::REMAINING,
+            remaining,
+        ))
         .layer(edge::propagate_request_id())
         .layer(edge::trace())
         .layer(edge::set_request_id())
@@ -82,11 +105,15 @@ pub async fn run(
     );
     let cursors = CursorSigner::from_database(&pool).await?;
     let state = EdgeState {
-        pool,
+        pool: pool.clone(),
         upstream: proxy::Upstream::new(&config.command_url)?,
         keys,
         cursors,
         read_wait: config.read_wait,
+        limiter: RateLimiter::new(pool.clone(), config.rate_window),
+        limiter_window: config.rate_window,
+        plans: config.common.plans.clone(),
+        default_plan: config.common.default_plan,
     };
     let app = tower::layer::layer_fn(|svc| {
         tower::util::MapRequest::new(svc, shared::http::collapse_slashes::<axum::body::Body>)

@@ -18,6 +18,7 @@ pub mod lead;
 pub mod nats;
 pub mod plan;
 pub mod query;
+pub mod ratelimit;
 pub mod read_model;
 pub mod shutdown;
 pub mod store;

@@ -31,6 +31,10 @@ pub struct Options {
     pub projector: bool,
     /// The read-your-writes bound.
     pub read_wait: Duration,
+    /// Plan limits (requests per window, leads, batch size).
+    pub plans: PlanTable,
+    /// The sliding window of request limits.
+    pub rate_window: Duration,
 }
 
 impl Default for Options {
@@ -41,6 +45,8 @@ impl Default for Options {
             account_plans: "",
             projector: true,
             read_wait: Duration::from_secs(2),
+            plans: PlanTable::default(),
+            rate_window: Duration::from_secs(600),
         }
     }
 }
@@ -93,7 +99,7 @@ impl TestApp {
             nats_url: nats_url(),
             default_plan: options.default_plan,
             account_plans: options.account_plans.parse().unwrap(),
-            plans: PlanTable::default(),
+            plans: options.plans.clone(),
         };
         let shutdown = CancellationToken::new();
         let (command_l, command) = bind().await;
@@ -117,6 +123,7 @@ impl TestApp {
             command_url: format!("http://{command}"),
             read_wait: options.read_wait,
             key_cache_ttl: Duration::from_secs(60),
+            rate_window: options.rate_window,
         };
         tokio::spawn(command_service::run(
             command_config,
