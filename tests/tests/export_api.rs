@@ -1,4 +1,4 @@
-//! `GET /leads/export`: every matching lead in list order, streamed as CSV or JSON, the same
+//! `GET /leads/export`: every matching lead in list order, streamed as CSV, JSON or XLSX, the same
 //! leads the list endpoint gives for the same filters and sort; tenant-scoped.
 
 use leadstream_tests::{assert_error, TestApp};
@@ -114,11 +114,7 @@ async fn exports_are_tenant_scoped_and_unknown_formats_are_400(pool: PgPool) {
     assert_eq!((status, body.as_str()), (StatusCode::OK, "[]"));
     let (_, _, body) = export(&app, &bob, "").await;
     assert_eq!(body.lines().count(), 1, "csv: the header only");
-    for params in [
-        "format=pdf",
-        "format=xlsx",
-        "format=csv&filter=and.between.rating.1",
-    ] {
+    for params in ["format=pdf", "format=csv&filter=and.between.rating.1"] {
         let (status, _, body) = export(&app, &alice, params).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{params}");
         let body: Value = serde_json::from_str(&body).unwrap();
@@ -128,4 +124,70 @@ async fn exports_are_tenant_scoped_and_unknown_formats_are_400(pool: PgPool) {
         );
         assert_error(&body, body["code"].as_str().unwrap());
     }
+}
+
+async fn export_bytes(app: &TestApp, key: &str, params: &str) -> (StatusCode, String, Vec<u8>) {
+    let resp = app
+        .client
+        .get(format!("{}/leads/export?{params}", app.base))
+        .header("X-API-Key", key)
+        .send()
+        .await
+        .unwrap();
+    let status = resp.status();
+    let disposition = resp.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    (status, disposition, resp.bytes().await.unwrap().to_vec())
+}
+
+fn open_xlsx(bytes: Vec<u8>) -> Vec<Vec<calamine::Data>> {
+    use calamine::Reader;
+    let mut book: calamine::Xlsx<_> =
+        calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).expect("a valid workbook");
+    let names = book.sheet_names();
+    assert_eq!(names, ["Leads"]);
+    let range = book.worksheet_range("Leads").unwrap();
+    range.rows().map(|r| r.to_vec()).collect()
+}
+
+#[sqlx::test(migrator = "shared::db::MIGRATOR")]
+async fn xlsx_export_opens_and_holds_the_listed_leads_with_typed_cells(pool: PgPool) {
+    use calamine::Data;
+    let app = TestApp::spawn(pool).await;
+    let (alice, bob) = (app.register().await.api_key, app.register().await.api_key);
+    seed(&app, &alice, 1500).await;
+    let params = "filter=and.eq.city.paris&sort_by=rating&sort_order=desc";
+    let listed = list_ids(&app, &alice, params).await;
+    assert_eq!(listed.len(), 500);
+
+    let (status, disposition, bytes) =
+        export_bytes(&app, &alice, &format!("format=xlsx&{params}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(disposition.contains("leads.xlsx"), "{disposition}");
+    let rows = open_xlsx(bytes);
+    let header: Vec<String> = rows[0].iter().map(|c| c.to_string()).collect();
+    assert_eq!(header[0], "id");
+    let col = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let ids: Vec<String> = rows[1..].iter().map(|r| r[0].to_string()).collect();
+    assert_eq!(ids, listed, "same leads, same order as the list");
+    let first = &rows[1];
+    assert!(first[col("name")]
+        .to_string()
+        .starts_with("Export, \"Lead\""));
+    assert_eq!(first[col("city")], Data::String("Paris".into()));
+    assert_eq!(
+        first[col("rating")],
+        Data::Float(4.9),
+        "numbers stay numbers"
+    );
+    assert!(matches!(first[col("created_at")], Data::Float(t) if t > 1.7e9));
+    assert_eq!(first[col("tags")], Data::String("a, b".into()));
+
+    // Another tenant's export holds the header only, and still opens.
+    let (status, _, bytes) = export_bytes(&app, &bob, "format=xlsx").await;
+    assert_eq!(status, StatusCode::OK);
+    let rows = open_xlsx(bytes);
+    assert_eq!(rows.len(), 1);
 }

@@ -1,16 +1,19 @@
-//! Encoding leads for export: CSV (one row per lead, a fixed column set) and JSON (an array of
-//! Lead objects), chunk by chunk.
+//! Encoding leads for export: CSV and XLSX (one row per lead, the columns of
+//! [`super::columns`]) and JSON (an array of Lead objects), chunk by chunk.
 
+use super::columns::{cells, header, Cell};
+use super::xlsx::XlsxStream;
 use bytes::Bytes;
 use serde_json::Value;
-use shared::ids::lead_public_id;
 use shared::lead::view::lead_json;
-use shared::lead::{Field, FieldValue, Lead};
+use shared::lead::Lead;
+use std::io;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
     Csv,
     Json,
+    Xlsx,
 }
 
 impl Format {
@@ -18,6 +21,7 @@ impl Format {
         match raw.map(|r| r.trim().to_ascii_lowercase()).as_deref() {
             None | Some("") | Some("csv") => Some(Format::Csv),
             Some("json") => Some(Format::Json),
+            Some("xlsx") => Some(Format::Xlsx),
             _ => None,
         }
     }
@@ -26,6 +30,7 @@ impl Format {
         match self {
             Format::Csv => "text/csv; charset=utf-8",
             Format::Json => "application/json",
+            Format::Xlsx => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         }
     }
 
@@ -33,92 +38,97 @@ impl Format {
         match self {
             Format::Csv => "csv",
             Format::Json => "json",
+            Format::Xlsx => "xlsx",
         }
     }
 }
 
 /// Turns pages of leads into the bytes of one document.
-pub struct Encoder {
-    format: Format,
-    rows: usize,
-}
-
-fn csv_header() -> Vec<String> {
-    let mut h = vec!["id".to_owned()];
-    h.extend(Field::ALL.iter().map(|f| f.name().to_owned()));
-    h.extend(
-        [
-            "score",
-            "tags",
-            "attributes",
-            "created_at",
-            "updated_at",
-            "last_interaction_at",
-        ]
-        .map(str::to_owned),
-    );
-    h
-}
-
-fn csv_record(lead: &Lead) -> Vec<String> {
-    let mut r = vec![lead_public_id(lead.id)];
-    r.extend(Field::ALL.iter().map(|f| match lead.fields.get(f) {
-        Some(FieldValue::Text(s)) => s.clone(),
-        Some(FieldValue::Integer(i)) => i.to_string(),
-        Some(FieldValue::Number(n)) => n.to_string(),
-        None if *f == Field::Status => "new".to_owned(),
-        None => String::new(),
-    }));
-    r.push(lead.score.to_string());
-    r.push(lead.tags.join(", "));
-    r.push(serde_json::to_string(&lead.attributes).unwrap_or_default());
-    r.extend([lead.created_at, lead.updated_at, lead.last_interaction_at].map(|t| t.to_string()));
-    r
+pub enum Encoder {
+    Csv,
+    Json { rows: usize },
+    Xlsx(Box<XlsxStream>),
 }
 
 impl Encoder {
     pub fn new(format: Format) -> Self {
-        Self { format, rows: 0 }
-    }
-
-    pub fn start(&mut self) -> Bytes {
-        match self.format {
-            Format::Csv => self.csv(&[csv_header()]),
-            Format::Json => Bytes::from_static(b"["),
+        match format {
+            Format::Csv => Encoder::Csv,
+            Format::Json => Encoder::Json { rows: 0 },
+            Format::Xlsx => Encoder::Xlsx(Box::new(XlsxStream::new(header()))),
         }
     }
 
-    pub fn rows(&mut self, leads: &[Lead]) -> Bytes {
-        match self.format {
-            Format::Csv => self.csv(&leads.iter().map(csv_record).collect::<Vec<_>>()),
-            Format::Json => {
+    pub fn start(&mut self) -> io::Result<Bytes> {
+        match self {
+            Encoder::Csv => {
+                let mut w = csv_writer(256);
+                w.write_record(header())?;
+                Ok(into_bytes(w))
+            }
+            Encoder::Json { .. } => Ok(Bytes::from_static(b"[")),
+            Encoder::Xlsx(x) => x.start(),
+        }
+    }
+
+    pub fn rows(&mut self, leads: &[Lead]) -> io::Result<Bytes> {
+        match self {
+            Encoder::Csv => {
+                let mut w = csv_writer(leads.len() * 384);
+                let mut num = Vec::with_capacity(24);
+                for lead in leads {
+                    for cell in cells(lead) {
+                        match cell {
+                            Cell::Text(s) => w.write_field(s)?,
+                            Cell::Owned(s) => w.write_field(s)?,
+                            Cell::Int(i) => write_num(&mut w, &mut num, i)?,
+                            Cell::Num(n) => write_num(&mut w, &mut num, n)?,
+                        }
+                    }
+                    w.write_record(None::<&[u8]>)?;
+                }
+                Ok(into_bytes(w))
+            }
+            Encoder::Json { rows } => {
                 let mut out = Vec::with_capacity(leads.len() * 512);
                 for lead in leads {
-                    if self.rows > 0 {
+                    if *rows > 0 {
                         out.push(b',');
                     }
-                    self.rows += 1;
-                    // A map of strings and numbers always serializes.
-                    let _ = serde_json::to_writer(&mut out, &Value::Object(lead_json(lead)));
+                    *rows += 1;
+                    serde_json::to_writer(&mut out, &Value::Object(lead_json(lead)))?;
                 }
-                Bytes::from(out)
+                Ok(Bytes::from(out))
             }
+            Encoder::Xlsx(x) => x.rows(leads.iter().map(cells)),
         }
     }
 
-    pub fn finish(&mut self) -> Bytes {
-        match self.format {
-            Format::Csv => Bytes::new(),
-            Format::Json => Bytes::from_static(b"]"),
+    pub fn finish(self) -> io::Result<Bytes> {
+        match self {
+            Encoder::Csv => Ok(Bytes::new()),
+            Encoder::Json { .. } => Ok(Bytes::from_static(b"]")),
+            Encoder::Xlsx(x) => x.finish(),
         }
     }
+}
 
-    fn csv(&mut self, records: &[Vec<String>]) -> Bytes {
-        let mut w = csv::Writer::from_writer(Vec::with_capacity(records.len() * 256));
-        for r in records {
-            // Writing to a Vec cannot fail.
-            let _ = w.write_record(r);
-        }
-        Bytes::from(w.into_inner().unwrap_or_default())
-    }
+fn write_num(
+    w: &mut csv::Writer<Vec<u8>>,
+    buf: &mut Vec<u8>,
+    n: impl std::fmt::Display,
+) -> io::Result<()> {
+    use std::io::Write;
+    buf.clear();
+    write!(buf, "{n}")?;
+    Ok(w.write_field(&*buf)?)
+}
+
+fn csv_writer(capacity: usize) -> csv::Writer<Vec<u8>> {
+    csv::Writer::from_writer(Vec::with_capacity(capacity))
+}
+
+fn into_bytes(w: csv::Writer<Vec<u8>>) -> Bytes {
+    // Flushing into a Vec cannot fail.
+    Bytes::from(w.into_inner().unwrap_or_default())
 }

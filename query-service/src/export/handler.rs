@@ -31,7 +31,7 @@ pub async fn export_leads(
         .map(|(_, v)| v.into_owned());
     let format = Format::parse(format_param.as_deref()).ok_or_else(|| {
         ApiError::bad_request(format!(
-            "format '{}' is not supported; use csv or json (xlsx is not available yet)",
+            "format '{}' is not supported; use csv, json or xlsx",
             format_param.unwrap_or_default()
         ))
     })?;
@@ -84,7 +84,7 @@ async fn produce(
     mut tx: mpsc::Sender<Chunk>,
 ) {
     let mut encoder = Encoder::new(format);
-    if tx.send(Ok(encoder.start())).await.is_err() {
+    if !send(&mut tx, encoder.start()).await {
         return;
     }
     let Some(mut select) = select(tenant, &query, None, None) else {
@@ -111,11 +111,26 @@ async fn produce(
                 return;
             }
         }
-        if tx.send(Ok(encoder.rows(&batch))).await.is_err() {
-            return; // the client hung up
+        if !send(&mut tx, encoder.rows(&batch)).await {
+            return; // the client hung up, or encoding failed
         }
         batch.clear();
     }
-    let _ = tx.send(Ok(encoder.rows(&batch))).await;
-    let _ = tx.send(Ok(encoder.finish())).await;
+    if send(&mut tx, encoder.rows(&batch)).await {
+        send(&mut tx, encoder.finish()).await;
+    }
+}
+
+/// Sends one encoded chunk; false when the client has gone or the chunk failed to encode
+/// (the response is then cut short, so the client sees an incomplete download).
+async fn send(tx: &mut mpsc::Sender<Chunk>, chunk: std::io::Result<Bytes>) -> bool {
+    match chunk {
+        Ok(bytes) if bytes.is_empty() => true,
+        Ok(bytes) => tx.send(Ok(bytes)).await.is_ok(),
+        Err(e) => {
+            tracing::error!(error = %e, "export encoding failed");
+            let _ = tx.send(Err(e)).await;
+            false
+        }
+    }
 }
