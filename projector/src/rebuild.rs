@@ -6,7 +6,9 @@
 
 use crate::lead_view::{LeadView, Tables, CHECKPOINT};
 use anyhow::{bail, Context};
-use shared::store::projection::{step, Projection};
+use futures::{StreamExt, TryStreamExt};
+use shared::events::StoredEvent;
+use shared::store::projection::Projection;
 use shared::store::tail;
 use sqlx::{Connection, PgConnection, PgPool};
 use std::time::{Duration, Instant};
@@ -27,6 +29,65 @@ pub struct RebuildReport {
     pub events: u64,
     pub position: i64,
     pub elapsed: Duration,
+    /// Of `elapsed`: replaying history into the fresh tables, then building their indexes.
+    pub replay_elapsed: Duration,
+    pub index_elapsed: Duration,
+}
+
+/// Replays all history into the fresh tables. One task reads the events (batch after batch,
+/// gap-free) while this one applies the previous batch, so Postgres reads, Postgres writes and
+/// the decoding overlap; each applied batch commits with the rebuild's checkpoint.
+async fn replay(
+    pool: &PgPool,
+    projection: &LeadView,
+    progress: &mut impl FnMut(&Progress),
+) -> anyhow::Result<u64> {
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<StoredEvent>>(2);
+    let reader_pool = pool.clone();
+    let reader = tokio::spawn(async move {
+        let mut conn = reader_pool.acquire().await?;
+        let mut after = 0;
+        loop {
+            let events = tail(&mut conn, after, BATCH).await?;
+            let Some(last) = events.last().map(|e| e.position) else {
+                return Ok::<_, sqlx::Error>(());
+            };
+            after = last;
+            if tx.send(events).await.is_err() {
+                return Ok(()); // the applier failed; its error is reported
+            }
+        }
+    });
+    let mut done = Progress {
+        events: 0,
+        position: 0,
+    };
+    let mut last_report = Instant::now();
+    while let Some(events) = rx.recv().await {
+        let Some(last) = events.last().map(|e| e.position) else {
+            continue;
+        };
+        let mut t = pool.begin().await?;
+        // A crash loses at most the last batches, which the next rebuild replays anyway.
+        sqlx::query("SET LOCAL synchronous_commit = off")
+            .execute(&mut *t)
+            .await?;
+        projection.apply(&mut t, &events).await?;
+        sqlx::query("UPDATE checkpoints SET position = $2, updated_at = now() WHERE name = $1")
+            .bind(REBUILD_CHECKPOINT)
+            .bind(last)
+            .execute(&mut *t)
+            .await?;
+        t.commit().await?;
+        done.events += events.len() as u64;
+        done.position = last;
+        if last_report.elapsed() >= Duration::from_secs(2) {
+            progress(&done);
+            last_report = Instant::now();
+        }
+    }
+    reader.await.context("event reader")??;
+    Ok(done.events)
 }
 
 pub async fn rebuild(
@@ -49,35 +110,22 @@ pub async fn rebuild(
         .context("creating fresh tables")?;
 
     let projection = LeadView::into_tables(REBUILD_CHECKPOINT, next.clone());
-    let mut done = Progress {
-        events: 0,
-        position: 0,
-    };
-    let mut last_report = Instant::now();
-    loop {
-        let n = step(pool, &projection, BATCH).await?;
-        if n == 0 {
-            break;
-        }
-        done.events += n as u64;
-        if last_report.elapsed() >= Duration::from_secs(2) {
-            done.position = shared::store::projection::checkpoint(pool, REBUILD_CHECKPOINT).await?;
-            progress(&done);
-            last_report = Instant::now();
-        }
-    }
+    let replayed = replay(pool, &projection, &mut progress).await?;
+    let replay_elapsed = started.elapsed();
     let renames = copy_indexes(pool, &live, &next)
         .await
         .context("building indexes")?;
+    let index_elapsed = started.elapsed() - replay_elapsed;
     let (position, caught_up) = switch(pool, &projection, &live, &next, &renames)
         .await
         .context("switching tables")?;
-    done.events += caught_up;
     lock.close().await?;
     Ok(RebuildReport {
-        events: done.events,
+        events: replayed + caught_up,
         position,
         elapsed: started.elapsed(),
+        replay_elapsed,
+        index_elapsed,
     })
 }
 
@@ -118,14 +166,19 @@ async fn create_fresh_tables(
     tx.commit().await
 }
 
-/// Creates on the fresh tables every secondary index of the live ones; returns the renames
-/// (fresh name -> live name) the switch applies.
+/// Indexes built at once (one per core of the 2-core reference machine; each build may also
+/// get Postgres's parallel maintenance workers).
+const INDEX_BUILDS: usize = 2;
+
+/// Creates on the fresh tables every secondary index of the live ones, a few at a time;
+/// returns the renames (fresh name -> live name) the switch applies.
 async fn copy_indexes(
     pool: &PgPool,
     live: &Tables,
     next: &Tables,
 ) -> Result<Vec<(String, String)>, sqlx::Error> {
     let mut renames = Vec::new();
+    let mut builds = Vec::new();
     for (live_table, next_table) in [(&live.leads, &next.leads), (&live.attrs, &next.attrs)] {
         let defs: Vec<(String, String)> = sqlx::query_as(
             "SELECT i.indexname::text, i.indexdef FROM pg_indexes i
@@ -148,11 +201,23 @@ async fn copy_indexes(
                     &format!(".{next_table} USING"),
                     1,
                 );
-            sqlx::query(&def).execute(pool).await?;
+            builds.push(def);
             renames.push((fresh, name));
         }
         renames.push((format!("{next_table}_pkey"), format!("{live_table}_pkey")));
     }
+    futures::stream::iter(builds)
+        .map(|def| async move {
+            let mut tx = pool.begin().await?;
+            sqlx::query("SET LOCAL maintenance_work_mem = '256MB'")
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query(&def).execute(&mut *tx).await?;
+            tx.commit().await
+        })
+        .buffer_unordered(INDEX_BUILDS)
+        .try_collect::<Vec<_>>()
+        .await?;
     Ok(renames)
 }
 

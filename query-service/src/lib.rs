@@ -9,7 +9,7 @@ pub mod consistency;
 mod edge;
 mod export;
 mod leads;
-mod list;
+pub mod list;
 mod proxy;
 mod ratelimit;
 

@@ -72,13 +72,13 @@ impl Projection for LeadView {
         let mut touched = BTreeSet::new();
         for stored in lead_events {
             let event = LeadEvent::decode(stored).map_err(|e| failed(stored, e))?;
-            match (leads.get_mut(&stored.stream_id), &event) {
+            match (leads.get_mut(&stored.stream_id), event) {
                 (Some(lead), _) if stored.stream_version <= lead.version => continue, // replayed
-                (Some(lead), _) => lead.apply(&event),
+                (Some(lead), event) => lead.apply(&event),
                 (None, LeadEvent::Created(created)) => {
                     leads.insert(
                         stored.stream_id,
-                        Lead::created(stored.stream_id, stored.tenant_id, created),
+                        Lead::from_created(stored.stream_id, stored.tenant_id, created),
                     );
                 }
                 (None, _) => {

@@ -74,6 +74,45 @@ fn attr_exists<'a>(
     q.push("))");
 }
 
+/// Earth's radius as `earthdistance` has it (metres).
+const EARTH_RADIUS_M: f64 = 6_378_168.0;
+
+/// A latitude/longitude box holding every point within `km` (great-circle) of the centre.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct GeoBox {
+    pub lat_lo: f64,
+    pub lat_hi: f64,
+    pub lng_lo: f64,
+    pub lng_hi: f64,
+}
+
+/// The spherical cap's bounding box (latitudes ± the angular radius; longitudes ± the widest
+/// longitude difference on the cap), with a small margin; the whole longitude range when the
+/// cap holds a pole or crosses the antimeridian. Only a prefilter: the exact distance decides.
+pub fn bounding_box(lat: f64, lng: f64, km: f64) -> GeoBox {
+    let delta = (km * 1000.0 / EARTH_RADIUS_M).max(0.0) * 1.001 + 1e-9; // radians
+    let (phi, d) = (lat.to_radians(), delta.to_degrees());
+    let (lat_lo, lat_hi) = (lat - d, lat + d);
+    let full = GeoBox {
+        lat_lo: lat_lo.max(-90.0),
+        lat_hi: lat_hi.min(90.0),
+        lng_lo: -180.0,
+        lng_hi: 180.0,
+    };
+    if lat_hi >= 90.0 || lat_lo <= -90.0 || delta.sin() >= phi.cos() {
+        return full;
+    }
+    let dlng = (delta.sin() / phi.cos()).asin().to_degrees();
+    if lng - dlng < -180.0 || lng + dlng > 180.0 {
+        return full;
+    }
+    GeoBox {
+        lng_lo: lng - dlng,
+        lng_hi: lng + dlng,
+        ..full
+    }
+}
+
 pub fn push_condition(q: &mut QueryBuilder<'_, Postgres>, c: &Condition) {
     match c {
         Condition::Text { field, op, value } => {
@@ -124,13 +163,16 @@ pub fn push_condition(q: &mut QueryBuilder<'_, Postgres>, c: &Condition) {
         }
         Condition::WithinRadius { lat, lng, km } => {
             let meters = km * 1000.0;
-            q.push("(v.latitude IS NOT NULL AND earth_box(ll_to_earth(")
-                .push_bind(*lat)
+            let b = bounding_box(*lat, *lng, *km);
+            q.push("(v.latitude IS NOT NULL AND point(v.longitude, v.latitude) <@ box(point(")
+                .push_bind(b.lng_lo)
                 .push(", ")
-                .push_bind(*lng)
-                .push("), ")
-                .push_bind(meters)
-                .push(") @> ll_to_earth(v.latitude, v.longitude) AND earth_distance(ll_to_earth(")
+                .push_bind(b.lat_lo)
+                .push("), point(")
+                .push_bind(b.lng_hi)
+                .push(", ")
+                .push_bind(b.lat_hi)
+                .push(")) AND earth_distance(ll_to_earth(")
                 .push_bind(*lat)
                 .push(", ")
                 .push_bind(*lng)
@@ -209,5 +251,65 @@ pub fn push_condition(q: &mut QueryBuilder<'_, Postgres>, c: &Condition) {
                 q.push("a.num IS NOT NULL OR coalesce(a.text_lower, '') <> '' OR a.kind IN ('list', 'object')");
             });
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The point `km` away from (lat, lng) at `bearing` degrees, on earthdistance's sphere.
+    fn destination(lat: f64, lng: f64, km: f64, bearing: f64) -> (f64, f64) {
+        let (phi, lambda, theta) = (lat.to_radians(), lng.to_radians(), bearing.to_radians());
+        let d = km * 1000.0 / EARTH_RADIUS_M;
+        let phi2 = (phi.sin() * d.cos() + phi.cos() * d.sin() * theta.cos()).asin();
+        let lambda2 =
+            lambda + (theta.sin() * d.sin() * phi.cos()).atan2(d.cos() - phi.sin() * phi2.sin());
+        let mut lng2 = lambda2.to_degrees();
+        if lng2 > 180.0 {
+            lng2 -= 360.0;
+        } else if lng2 < -180.0 {
+            lng2 += 360.0;
+        }
+        (phi2.to_degrees(), lng2)
+    }
+
+    #[test]
+    fn the_box_holds_every_point_of_the_circle() {
+        let centres = [
+            (45.764, 4.8357),
+            (0.0, 0.0),
+            (-33.9, 151.2),
+            (64.1, -21.9),
+            (78.2, 15.6),
+            (89.9, 0.0),
+            (-89.5, 45.0),
+            (10.0, 179.99),
+            (-10.0, -179.95),
+        ];
+        for (lat, lng) in centres {
+            for km in [0.001, 1.0, 5.0, 50.0, 500.0, 5000.0] {
+                let b = bounding_box(lat, lng, km);
+                for step in 0..360 {
+                    let (plat, plng) = destination(lat, lng, km * 0.9999, f64::from(step));
+                    assert!(
+                        (b.lat_lo..=b.lat_hi).contains(&plat)
+                            && (b.lng_lo..=b.lng_hi).contains(&plng),
+                        "({lat}, {lng}) {km} km bearing {step}: ({plat}, {plng}) outside {b:?}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_box_is_tight_away_from_poles_and_the_antimeridian() {
+        let b = bounding_box(45.764, 4.8357, 5.0);
+        assert!(
+            b.lat_hi - b.lat_lo < 0.1 && b.lng_hi - b.lng_lo < 0.15,
+            "{b:?}"
+        );
+        let wide = bounding_box(10.0, 179.99, 5.0);
+        assert_eq!((wide.lng_lo, wide.lng_hi), (-180.0, 180.0));
     }
 }

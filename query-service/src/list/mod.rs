@@ -6,4 +6,4 @@ mod handler;
 mod sql;
 
 pub use handler::list_leads;
-pub use sql::select;
+pub use sql::{fetch_page, select};

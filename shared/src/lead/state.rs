@@ -34,11 +34,16 @@ pub struct Lead {
 impl Lead {
     /// The state right after a `LeadCreated`.
     pub fn created(id: Uuid, tenant_id: Uuid, event: &LeadCreated) -> Lead {
+        Self::from_created(id, tenant_id, event.clone())
+    }
+
+    /// [`Lead::created`], taking the event (no copy of its fields).
+    pub fn from_created(id: Uuid, tenant_id: Uuid, event: LeadCreated) -> Lead {
         let LeadRecord {
             fields,
             tags,
             attributes,
-        } = event.lead.clone();
+        } = event.lead;
         Lead {
             id,
             tenant_id,

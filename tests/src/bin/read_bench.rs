@@ -1,0 +1,201 @@
+//! The list-query bench: for a fixed set of list queries, the latency of `GET /leads` through
+//! the public HTTP API and of the very SQL query-service runs for it, run directly against
+//! Postgres, side by side (p50/p95 over `--requests` runs each, one client, after a warm-up).
+//! `read_bench --base URL --key sk_live_... [--requests 200]`, `DATABASE_URL` for the SQL.
+
+use anyhow::{bail, Context};
+use serde_json::json;
+use shared::auth::KeyResolver;
+use shared::cursor::{Cursor, CursorSigner};
+use shared::plan::AccountPlans;
+use shared::query::parse_list_query;
+use sqlx::postgres::PgPoolOptions;
+use sqlx::PgPool;
+use std::time::{Duration, Instant};
+use uuid::Uuid;
+
+fn percentile(sorted: &[Duration], p: f64) -> f64 {
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i].as_secs_f64() * 1000.0
+}
+
+struct Bench {
+    client: reqwest::Client,
+    base: String,
+    key: String,
+    pool: PgPool,
+    tenant: Uuid,
+    signer: CursorSigner,
+    requests: usize,
+}
+
+impl Bench {
+    async fn http(&self, params: &str) -> anyhow::Result<(Duration, usize)> {
+        let started = Instant::now();
+        let resp = self
+            .client
+            .get(format!("{}/leads?{params}", self.base))
+            .header("X-API-Key", &self.key)
+            .send()
+            .await?;
+        let status = resp.status();
+        let body = resp.bytes().await?;
+        let elapsed = started.elapsed();
+        if !status.is_success() {
+            bail!("{params}: {status} {}", String::from_utf8_lossy(&body));
+        }
+        let v: serde_json::Value = serde_json::from_slice(&body)?;
+        Ok((elapsed, v["count"].as_u64().unwrap_or(0) as usize))
+    }
+
+    async fn sql(&self, params: &str) -> anyhow::Result<(Duration, usize)> {
+        let query = parse_list_query(params)?;
+        let cursor = match &query.cursor {
+            Some(raw) => Some(self.signer.decode(
+                raw,
+                &query.sort.key.name(),
+                query.sort.descending,
+            )?),
+            None => None,
+        };
+        let started = Instant::now();
+        let mut select = query_service::list::select(
+            self.tenant,
+            &query,
+            cursor.as_ref(),
+            Some(i64::from(query.limit) + 1),
+        )
+        .context("cursor does not fit")?;
+        let rows = select.build().fetch_all(&self.pool).await?;
+        Ok((started.elapsed(), rows.len().min(query.limit as usize)))
+    }
+
+    async fn run(&self, name: &str, params: &str) -> anyhow::Result<(f64, f64)> {
+        for _ in 0..5 {
+            self.http(params).await?;
+            self.sql(params).await?;
+        }
+        let (mut http, mut sql) = (Vec::new(), Vec::new());
+        let mut rows = (0, 0);
+        // Interleaved, so both see the same cache and machine state.
+        for _ in 0..self.requests {
+            let (t, n) = self.http(params).await?;
+            http.push(t);
+            rows.0 = n;
+            let (t, n) = self.sql(params).await?;
+            sql.push(t);
+            rows.1 = n;
+        }
+        if rows.0 != rows.1 {
+            bail!("{name}: HTTP gave {} rows, SQL {}", rows.0, rows.1);
+        }
+        http.sort();
+        sql.sort();
+        let (hp50, hp95, sp50, sp95) = (
+            percentile(&http, 0.5),
+            percentile(&http, 0.95),
+            percentile(&sql, 0.5),
+            percentile(&sql, 0.95),
+        );
+        let budget = 2.0 * sp95 + 2.0;
+        println!(
+            "{name:<34} {:>5} {hp50:>9.2} {hp95:>9.2} {sp50:>9.2} {sp95:>9.2} {budget:>9.2}  {}",
+            rows.0,
+            if hp95 <= budget { "ok" } else { "MISS" }
+        );
+        Ok((hp95, budget))
+    }
+
+    /// A signed cursor positioned `depth` rows into the list sorted by `created_at`.
+    async fn deep_cursor(&self, depth: i64) -> anyhow::Result<String> {
+        let (created_at, id): (i64, Uuid) = sqlx::query_as(
+            "SELECT created_at, lead_id FROM lead_view WHERE tenant_id = $1 AND NOT deleted
+             ORDER BY created_at, lead_id OFFSET $2 LIMIT 1",
+        )
+        .bind(self.tenant)
+        .bind(depth)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(self.signer.encode(&Cursor {
+            sort: "created_at".into(),
+            descending: false,
+            value: json!(created_at),
+            id,
+        }))
+    }
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let (mut base, mut key, mut requests) =
+        ("http://127.0.0.1:8080/api/v1".to_owned(), None, 200usize);
+    let mut args = std::env::args().skip(1);
+    while let Some(flag) = args.next() {
+        let value = args
+            .next()
+            .with_context(|| format!("{flag} needs a value"))?;
+        match flag.as_str() {
+            "--base" => base = value,
+            "--key" => key = Some(value),
+            "--requests" => requests = value.parse()?,
+            other => bail!("unknown flag {other}"),
+        }
+    }
+    let key = key.context("--key is required")?;
+    let url = std::env::var("DATABASE_URL").context("DATABASE_URL")?;
+    let pool = PgPoolOptions::new()
+        .max_connections(2)
+        .connect(&url)
+        .await?;
+    let tenant = KeyResolver::new(
+        pool.clone(),
+        Duration::from_secs(60),
+        AccountPlans::default(),
+    )
+    .resolve(&key)
+    .await?
+    .context("unknown key")?
+    .account_id;
+    let bench = Bench {
+        client: reqwest::Client::new(),
+        base,
+        key,
+        signer: CursorSigner::from_database(&pool).await?,
+        pool,
+        tenant,
+        requests,
+    };
+    let deep = bench.deep_cursor(500_000).await?;
+    let queries = [
+        (
+            "city eq + rating gte, rating desc",
+            "filter=and.eq.city.Lyon&filter=and.gte.rating.4.5&sort_by=rating&sort_order=desc"
+                .to_owned(),
+        ),
+        ("deep keyset page (500,000 in)", format!("cursor={deep}")),
+        (
+            "attribute attr:employees >= 1500",
+            "filter=and.gte.attr:employees.1500".to_owned(),
+        ),
+        ("tag vip", "filter=and.array_contains.tags.vip".to_owned()),
+        (
+            "within 5 km of Lyon",
+            "filter=and.within_radius.location.45.764,4.8357,5".to_owned(),
+        ),
+        (
+            "city Lyon or city Bordeaux",
+            "filter=and.eq.city.Lyon&filter=or.eq.city.Bordeaux".to_owned(),
+        ),
+    ];
+    println!(
+        "{:<34} {:>5} {:>9} {:>9} {:>9} {:>9} {:>9}",
+        "query (limit 50)", "rows", "HTTP p50", "HTTP p95", "SQL p50", "SQL p95", "2xSQL+2"
+    );
+    let mut missed = 0;
+    for (name, params) in &queries {
+        let (p95, budget) = bench.run(name, params).await?;
+        missed += usize::from(p95 > budget);
+    }
+    println!("latencies in ms over {requests} runs each; {missed} queries above the 2x SQL + 2 ms budget at p95");
+    Ok(())
+}
