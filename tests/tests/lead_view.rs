@@ -175,6 +175,19 @@ async fn a_rebuild_gives_the_incremental_model_and_the_live_projector_carries_on
         indexes_before,
         "same indexes, same names"
     );
+    let analyzed: Vec<String> = sqlx::query_scalar(
+        "SELECT DISTINCT tablename::text FROM pg_stats
+         WHERE tablename IN ('lead_view', 'lead_view_attrs') AND attname = 'tenant_id'
+         ORDER BY 1",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        analyzed,
+        ["lead_view", "lead_view_attrs"],
+        "the swapped-in tables carry planner statistics"
+    );
 
     // The live projector resumes on the new tables.
     let k = app.register().await.api_key;

@@ -106,6 +106,85 @@ impl Bench {
         Ok((hp95, budget))
     }
 
+    /// What read-your-writes costs: the freshness check every read makes (one query when the
+    /// projector is caught up), and a read right after a write (it waits for the projector)
+    /// against the same read with no write before it.
+    async fn read_your_writes(&self) -> anyhow::Result<()> {
+        let mut check = Vec::new();
+        for _ in 0..self.requests {
+            let started = Instant::now();
+            let freshness = query_service::consistency::wait_for_tenant(
+                &self.pool,
+                self.tenant,
+                shared::read_model::LEAD_VIEW_CHECKPOINT,
+                Duration::ZERO,
+            )
+            .await?;
+            check.push(started.elapsed());
+            if freshness != query_service::consistency::Freshness::Fresh {
+                bail!("the projector is behind");
+            }
+        }
+        // A fresh account, so the data set stays as generated.
+        let email = format!("ryw-{}@bench.example", Uuid::new_v4().simple());
+        let reg: serde_json::Value = self
+            .client
+            .post(format!("{}/register", self.base))
+            .json(&json!({"email": email, "password": "read your writes"}))
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        let key = reg["api_key"].as_str().context("no api_key")?.to_owned();
+        let (mut after_write, mut plain) = (Vec::new(), Vec::new());
+        for i in 0..self.requests.min(200) {
+            let created: serde_json::Value = self
+                .client
+                .post(format!("{}/leads", self.base))
+                .header("X-API-Key", &key)
+                .json(&json!({"name": format!("Fresh {i}"), "source": "bench", "city": "Lyon"}))
+                .send()
+                .await?
+                .error_for_status()?
+                .json()
+                .await?;
+            let url = format!("{}/leads/{}", self.base, created["id"].as_str().unwrap_or(""));
+            for (samples, label) in [(&mut after_write, "after"), (&mut plain, "plain")] {
+                let started = Instant::now();
+                let resp = self.client.get(&url).header("X-API-Key", &key).send().await?;
+                let fresh = resp
+                    .headers()
+                    .get("x-read-consistency")
+                    .is_some_and(|v| v == "fresh");
+                if !resp.status().is_success() || !fresh {
+                    bail!("read {label} write: {} fresh={fresh}", resp.status());
+                }
+                resp.bytes().await?;
+                samples.push(started.elapsed());
+            }
+        }
+        for v in [&mut check, &mut after_write, &mut plain] {
+            v.sort();
+        }
+        println!();
+        println!("== read-your-writes ==");
+        println!(
+            "freshness check when caught up (one query per read): p50 {:.2} ms, p95 {:.2} ms",
+            percentile(&check, 0.5),
+            percentile(&check, 0.95)
+        );
+        println!(
+            "GET /leads/{{id}} right after POST /leads: p50 {:.2} ms, p95 {:.2} ms; the same GET again: p50 {:.2} ms, p95 {:.2} ms ({} pairs, all fresh)",
+            percentile(&after_write, 0.5),
+            percentile(&after_write, 0.95),
+            percentile(&plain, 0.5),
+            percentile(&plain, 0.95),
+            plain.len()
+        );
+        Ok(())
+    }
+
     /// A signed cursor positioned `depth` rows into the list sorted by `created_at`.
     async fn deep_cursor(&self, depth: i64) -> anyhow::Result<String> {
         let (created_at, id): (i64, Uuid) = sqlx::query_as(
@@ -197,5 +276,6 @@ async fn main() -> anyhow::Result<()> {
         missed += usize::from(p95 > budget);
     }
     println!("latencies in ms over {requests} runs each; {missed} queries above the 2x SQL + 2 ms budget at p95");
+    bench.read_your_writes().await?;
     Ok(())
 }
