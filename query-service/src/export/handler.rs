@@ -90,7 +90,7 @@ async fn produce(
     let Some(mut select) = select(tenant, &query, None, None) else {
         return;
     };
-    let mut rows = select.build().fetch(&pool);
+    let mut rows = select.build().persistent(false).fetch(&pool);
     let mut batch = Vec::with_capacity(CHUNK);
     loop {
         let next = rows

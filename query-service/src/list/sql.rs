@@ -100,7 +100,9 @@ fn push_cursor_values(
 }
 
 /// The ordered selection of `query`, after `after`, at most `limit` rows (all when `None`).
-/// `None` when the cursor does not fit the sort.
+/// `None` when the cursor does not fit the sort. Run it unprepared (`persistent(false)`):
+/// selectivity depends on the values (tenant size, city, threshold), and a cached generic
+/// plan was measured at 20 ms where the plan for the actual values takes 1.6 ms.
 pub fn select<'a>(
     tenant: Uuid,
     query: &ListQuery,
@@ -165,7 +167,7 @@ pub async fn fetch_page(
     let Some(mut q) = select(tenant, query, after, Some(i64::from(query.limit) + 1)) else {
         return Ok(None);
     };
-    let rows = q.build().fetch_all(pool).await?;
+    let rows = q.build().persistent(false).fetch_all(pool).await?;
     let has_more = rows.len() > query.limit as usize;
     let rows = &rows[..rows.len().min(query.limit as usize)];
     let leads = rows.iter().map(decode_row).collect::<Result<Vec<_>, _>>()?;

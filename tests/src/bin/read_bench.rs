@@ -9,7 +9,6 @@ use shared::auth::KeyResolver;
 use shared::cursor::{Cursor, CursorSigner};
 use shared::plan::AccountPlans;
 use shared::query::parse_list_query;
-use sqlx::postgres::PgPoolOptions;
 use sqlx::PgPool;
 use std::time::{Duration, Instant};
 use uuid::Uuid;
@@ -66,7 +65,11 @@ impl Bench {
             Some(i64::from(query.limit) + 1),
         )
         .context("cursor does not fit")?;
-        let rows = select.build().fetch_all(&self.pool).await?;
+        let rows = select
+            .build()
+            .persistent(false)
+            .fetch_all(&self.pool)
+            .await?;
         Ok((started.elapsed(), rows.len().min(query.limit as usize)))
     }
 
@@ -149,10 +152,19 @@ impl Bench {
                 .error_for_status()?
                 .json()
                 .await?;
-            let url = format!("{}/leads/{}", self.base, created["id"].as_str().unwrap_or(""));
+            let url = format!(
+                "{}/leads/{}",
+                self.base,
+                created["id"].as_str().unwrap_or("")
+            );
             for (samples, label) in [(&mut after_write, "after"), (&mut plain, "plain")] {
                 let started = Instant::now();
-                let resp = self.client.get(&url).header("X-API-Key", &key).send().await?;
+                let resp = self
+                    .client
+                    .get(&url)
+                    .header("X-API-Key", &key)
+                    .send()
+                    .await?;
                 let fresh = resp
                     .headers()
                     .get("x-read-consistency")
@@ -222,10 +234,8 @@ async fn main() -> anyhow::Result<()> {
     }
     let key = key.context("--key is required")?;
     let url = std::env::var("DATABASE_URL").context("DATABASE_URL")?;
-    let pool = PgPoolOptions::new()
-        .max_connections(2)
-        .connect(&url)
-        .await?;
+    // The services' own pool settings, so the SQL runs as query-service runs it.
+    let pool = shared::db::connect(&url, 2).await?;
     let tenant = KeyResolver::new(
         pool.clone(),
         Duration::from_secs(60),
