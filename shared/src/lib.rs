@@ -20,6 +20,7 @@ pub mod plan;
 pub mod query;
 pub mod ratelimit;
 pub mod read_model;
+pub mod scoring;
 pub mod shutdown;
 pub mod store;
 pub mod telemetry;
