@@ -289,7 +289,7 @@ fn no_input_makes_the_parser_or_the_evaluator_panic() {
         "1", "2.5", "rating", "email", "nil", "\"x\"", "attr_x", "true",
     ];
     const OPERATORS: &[&str] = &["+", "-", "*", "/", "<", ">=", "==", "!=", "&&", "||"];
-    for i in 0..20_000 {
+    for i in 0..20_000u32 {
         let n = 1 + rng.next() % 12;
         let src: String = if i.is_multiple_of(2) {
             (0..n).map(|_| rng.pick(PIECES)).collect()
