@@ -12,6 +12,8 @@ pub struct CommandConfig {
     /// How long a resolved API key stays cached (`API_KEY_CACHE_SECS`, default 60).
     pub key_cache_ttl: Duration,
     pub relay: RelayConfig,
+    /// `RESCORE_WORKER` (default true): work queued account rescores in this process.
+    pub rescore_worker: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -54,6 +56,7 @@ impl CommandConfig {
             common: CommonConfig::from_env()?,
             listen: parse_or("COMMAND_LISTEN", SocketAddr::from(([127, 0, 0, 1], 8081)))?,
             key_cache_ttl: Duration::from_secs(parse_or("API_KEY_CACHE_SECS", 60)?),
+            rescore_worker: or_default("RESCORE_WORKER", "true") != "false",
             relay: RelayConfig {
                 enabled: or_default("RELAY_ENABLED", "true") != "false",
                 batch_size: parse_or("RELAY_BATCH", d.batch_size)?,

@@ -36,6 +36,13 @@ pub async fn run(
     } else {
         None
     };
+    let rescore = config.rescore_worker.then(|| {
+        tokio::spawn(app::rescore::run(
+            pool.clone(),
+            std::time::Duration::from_secs(1),
+            shutdown.clone(),
+        ))
+    });
     let app = tower::layer::layer_fn(|svc| {
         tower::util::MapRequest::new(svc, shared::http::collapse_slashes::<axum::body::Body>)
     })
@@ -44,9 +51,12 @@ pub async fn run(
     axum::serve(listener, ServiceExt::<Request>::into_make_service(app))
         .with_graceful_shutdown(shutdown.clone().cancelled_owned())
         .await?;
+    shutdown.cancel();
     if let Some(relay) = relay {
-        shutdown.cancel();
         relay.await?;
+    }
+    if let Some(rescore) = rescore {
+        rescore.await?;
     }
     Ok(())
 }

@@ -35,6 +35,8 @@ pub struct Options {
     pub plans: PlanTable,
     /// The sliding window of request limits.
     pub rate_window: Duration,
+    /// Run command-service's background rescore worker.
+    pub rescore_worker: bool,
 }
 
 impl Default for Options {
@@ -47,6 +49,7 @@ impl Default for Options {
             read_wait: Duration::from_secs(2),
             plans: PlanTable::default(),
             rate_window: Duration::from_secs(600),
+            rescore_worker: true,
         }
     }
 }
@@ -116,6 +119,7 @@ impl TestApp {
                 standby_retry: Duration::from_millis(100),
                 ..RelayConfig::default()
             },
+            rescore_worker: options.rescore_worker,
         };
         let edge_config = EdgeConfig {
             common,

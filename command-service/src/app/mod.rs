@@ -5,7 +5,11 @@ pub mod context;
 pub mod modify;
 pub mod push;
 mod repo;
+pub mod rescore;
 mod retry;
+pub mod rules;
+pub mod rules_repo;
+pub mod score;
 mod working;
 
 pub use context::CommandContext;

@@ -4,6 +4,7 @@
 use super::context::CommandContext;
 use super::repo::{key_owners, load_leads, lock, LockMode, WriteError};
 use super::retry::with_retries;
+use super::rules_repo::compiled_rules;
 use super::working::WorkingSet;
 use shared::dedup::{keys_of, DedupKey, KeyKind};
 use shared::lead::decide::{decide_delete, decide_update, Rejected};
@@ -100,6 +101,13 @@ async fn attempt(
             }
             Ok((after, None)) => results.push(Ok(after)),
             Err(rejected) => results.push(Err(rejected)),
+        }
+    }
+    let rules = compiled_rules(&mut tx, ctx.tenant).await?;
+    ws.rescore(&rules, ctx.now);
+    for lead in results.iter_mut().flatten() {
+        if let Some(score) = ws.score_of(lead.id) {
+            lead.score = score;
         }
     }
     ws.commit(&mut tx, &ctx.metadata).await?;

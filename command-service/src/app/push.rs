@@ -4,6 +4,7 @@
 use super::context::CommandContext;
 use super::repo::{key_owners, load_leads, lock, LockMode, WriteError};
 use super::retry::with_retries;
+use super::rules_repo::compiled_rules;
 use super::working::WorkingSet;
 use shared::dedup::{keys_of, DedupKey};
 use shared::ids::new_id;
@@ -107,6 +108,13 @@ async fn attempt(
                 ws.record(lead, event);
             }
             Err(rejected) => results.push(Err(rejected)),
+        }
+    }
+    let rules = compiled_rules(&mut tx, ctx.tenant).await?;
+    ws.rescore(&rules, ctx.now);
+    for outcome in results.iter_mut().flatten() {
+        if let Some(score) = ws.score_of(outcome.lead.id) {
+            outcome.lead.score = score;
         }
     }
     ws.commit(&mut tx, &ctx.metadata).await?;

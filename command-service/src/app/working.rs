@@ -6,8 +6,9 @@ use super::repo::{snapshot_due, write_keys, WriteError};
 use shared::dedup::{keys_of, DedupKey, KeyKind};
 use shared::events::lead::LeadEvent;
 use shared::events::{DomainEvent, EventMetadata};
-use shared::lead::decide::PushMatches;
+use shared::lead::decide::{decide_score, PushMatches};
 use shared::lead::Lead;
+use shared::scoring::Rule;
 use shared::store::{append, ExpectedVersion, StreamAppend};
 use shared::ApiError;
 use sqlx::PgConnection;
@@ -105,6 +106,45 @@ impl WorkingSet {
         }
         self.leads.insert(id, after);
         self.pending.entry(id).or_default().push(event);
+    }
+
+    /// Rescores every lead this command touched (SPEC §6: every change rescores the lead in
+    /// the same command); a changed score is one more `LeadScored` event.
+    pub fn rescore(&mut self, rules: &[Rule], now: i64) {
+        let ids: Vec<Uuid> = self.touched.iter().map(|t| t.0).collect();
+        for id in ids {
+            let Some(lead) = self.leads.get(&id) else {
+                continue;
+            };
+            if let Some(event) = decide_score(lead, rules, now) {
+                let mut after = lead.clone();
+                after.apply(&event);
+                self.record(after, event);
+            }
+        }
+    }
+
+    /// Rescores the given loaded leads whether or not this command touched them (background
+    /// and on-request rescoring); returns the ids whose score changed.
+    pub fn rescore_ids(&mut self, ids: &[Uuid], rules: &[Rule], now: i64) -> Vec<Uuid> {
+        let mut changed = Vec::new();
+        for id in ids {
+            let Some(lead) = self.leads.get(id) else {
+                continue;
+            };
+            if let Some(event) = decide_score(lead, rules, now) {
+                let mut after = lead.clone();
+                after.apply(&event);
+                self.record(after, event);
+                changed.push(*id);
+            }
+        }
+        changed
+    }
+
+    /// A lead's score as this command leaves it.
+    pub fn score_of(&self, id: Uuid) -> Option<f64> {
+        self.leads.get(&id).map(|l| l.score)
     }
 
     /// Appends every pending event, writes the dedup key changes and due snapshots, all in

@@ -5,6 +5,8 @@ mod accounts;
 mod batch;
 mod health;
 mod leads;
+mod rules;
+mod score;
 
 use crate::state::AppState;
 use axum::extract::DefaultBodyLimit;
@@ -22,6 +24,24 @@ pub fn router(state: AppState) -> Router {
             "/api/v1/leads/batch",
             post(batch::create).put(batch::update).delete(batch::delete),
         )
+        .route("/api/v1/leads/score/batch", post(score::rescore_all))
+        .route(
+            "/api/v1/leads/{id}/score",
+            post(score::rescore).get(score::breakdown),
+        )
+        .route(
+            "/api/v1/scoring-rules",
+            get(rules::list).post(rules::create),
+        )
+        .route(
+            "/api/v1/scoring-rules/{id}",
+            get(rules::get)
+                .put(rules::update)
+                .patch(rules::update)
+                .delete(rules::delete),
+        )
+        .route("/api/v1/scoring-jobs", get(rules::jobs))
+        .route("/api/v1/scoring-jobs/{id}", get(rules::job))
         .route(
             "/api/v1/leads/{id}",
             put(leads::update)

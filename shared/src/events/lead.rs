@@ -58,12 +58,45 @@ pub struct LeadDeleted {
     pub at: i64,
 }
 
+/// The lead's score changed (recomputed after a change of the lead or of the rules).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LeadScored {
+    pub score: f64,
+    pub previous: f64,
+    pub at: i64,
+}
+
+/// A note was added to the lead.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NoteAdded {
+    pub note_id: Uuid,
+    pub content: String,
+    pub at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NoteEdited {
+    pub note_id: Uuid,
+    pub content: String,
+    pub at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NoteRemoved {
+    pub note_id: Uuid,
+    pub at: i64,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum LeadEvent {
     Created(LeadCreated),
     Merged(LeadMerged),
     Updated(LeadUpdated),
     Deleted(LeadDeleted),
+    Scored(LeadScored),
+    NoteAdded(NoteAdded),
+    NoteEdited(NoteEdited),
+    NoteRemoved(NoteRemoved),
 }
 
 impl DomainEvent for LeadEvent {
@@ -75,6 +108,10 @@ impl DomainEvent for LeadEvent {
             LeadEvent::Merged(_) => "LeadMerged",
             LeadEvent::Updated(_) => "LeadUpdated",
             LeadEvent::Deleted(_) => "LeadDeleted",
+            LeadEvent::Scored(_) => "LeadScored",
+            LeadEvent::NoteAdded(_) => "NoteAdded",
+            LeadEvent::NoteEdited(_) => "NoteEdited",
+            LeadEvent::NoteRemoved(_) => "NoteRemoved",
         }
     }
 
@@ -88,6 +125,10 @@ impl DomainEvent for LeadEvent {
             LeadEvent::Merged(e) => serde_json::to_value(e),
             LeadEvent::Updated(e) => serde_json::to_value(e),
             LeadEvent::Deleted(e) => serde_json::to_value(e),
+            LeadEvent::Scored(e) => serde_json::to_value(e),
+            LeadEvent::NoteAdded(e) => serde_json::to_value(e),
+            LeadEvent::NoteEdited(e) => serde_json::to_value(e),
+            LeadEvent::NoteRemoved(e) => serde_json::to_value(e),
         }
     }
 
@@ -97,6 +138,10 @@ impl DomainEvent for LeadEvent {
             "LeadMerged" => LeadEvent::Merged(from_value(event_type, payload)?),
             "LeadUpdated" => LeadEvent::Updated(from_value(event_type, payload)?),
             "LeadDeleted" => LeadEvent::Deleted(from_value(event_type, payload)?),
+            "LeadScored" => LeadEvent::Scored(from_value(event_type, payload)?),
+            "NoteAdded" => LeadEvent::NoteAdded(from_value(event_type, payload)?),
+            "NoteEdited" => LeadEvent::NoteEdited(from_value(event_type, payload)?),
+            "NoteRemoved" => LeadEvent::NoteRemoved(from_value(event_type, payload)?),
             other => return Err(DecodeError::UnknownType(other.to_owned())),
         })
     }

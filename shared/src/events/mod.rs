@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod lead;
+pub mod scoring;
 pub mod upcast;
 
 use chrono::{DateTime, Utc};

@@ -1,10 +1,11 @@
 //! What a merge or an update changed: fields set or cleared, the new tag list, attributes
-//! upserted. Empty changes leave `updated_at` alone.
+//! upserted or removed. Empty changes leave `updated_at` alone.
 
 use super::attribute::Attribute;
 use super::fields::{Field, FieldValue};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use uuid::Uuid;
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct LeadChanges {
@@ -18,6 +19,9 @@ pub struct LeadChanges {
     /// Attributes added or changed (upserted by name, ids kept).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub attributes: Vec<Attribute>,
+    /// Ids of attributes removed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub removed_attributes: Vec<Uuid>,
 }
 
 impl LeadChanges {
@@ -26,5 +30,6 @@ impl LeadChanges {
             && self.cleared.is_empty()
             && self.tags.is_none()
             && self.attributes.is_empty()
+            && self.removed_attributes.is_empty()
     }
 }

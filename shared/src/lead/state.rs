@@ -86,6 +86,10 @@ impl Lead {
                 self.deleted = true;
                 self.updated_at = deleted.at;
             }
+            // A score is derived, not a stored field: `updated_at` stays.
+            LeadEvent::Scored(scored) => self.score = scored.score,
+            // Notes are kept by their own read model; they only take a version here.
+            LeadEvent::NoteAdded(_) | LeadEvent::NoteEdited(_) | LeadEvent::NoteRemoved(_) => {}
         }
     }
 
@@ -98,6 +102,10 @@ impl Lead {
         }
         if let Some(tags) = &changes.tags {
             self.tags.clone_from(tags);
+        }
+        if !changes.removed_attributes.is_empty() {
+            self.attributes
+                .retain(|a| !changes.removed_attributes.contains(&a.id));
         }
         for attr in &changes.attributes {
             match self.attributes.iter_mut().find(|a| a.name == attr.name) {

@@ -8,6 +8,7 @@ mod eval;
 mod lead;
 mod lexer;
 mod parser;
+pub mod rule_input;
 #[cfg(test)]
 mod tests;
 

@@ -2,9 +2,11 @@
 //! needs (dedup matches, owners of unique keys) is loaded first and passed in.
 
 mod push;
+mod score;
 mod update;
 
 pub use push::{decide_push, PushDecision, PushMatches};
+pub use score::{decide_score, round_score};
 pub use update::{decide_delete, decide_update};
 
 use super::state::Lead;

@@ -1,0 +1,125 @@
+//! Scores on request: `POST /leads/{id}/score` (rescore one lead now), `GET /leads/{id}/score`
+//! (what each rule contributes), `POST /leads/score/batch` (the whole account: at once when it
+//! is small, else as a background job).
+
+use super::context::CommandContext;
+use super::repo::load_leads;
+use super::rescore::{rescore_batch, BATCH};
+use super::retry::with_retries;
+use super::rules::enqueue_rescore;
+use super::rules_repo::{compiled_rules, list_rules};
+use super::working::WorkingSet;
+use serde_json::{json, Value};
+use shared::ids::lead_public_id;
+use shared::scoring::{breakdown, Expr, LeadSchema, Rule};
+use shared::ApiError;
+use sqlx::PgPool;
+use uuid::Uuid;
+
+fn lead_not_found() -> ApiError {
+    ApiError::not_found("Lead not found")
+}
+
+/// Rescores one lead in its own command; answers its score.
+pub async fn score_one(
+    pool: &PgPool,
+    ctx: &CommandContext,
+    id: Option<Uuid>,
+) -> Result<f64, ApiError> {
+    let id = id.ok_or_else(lead_not_found)?;
+    with_retries(|| async {
+        let mut tx = pool.begin().await?;
+        let leads = load_leads(&mut tx, ctx.tenant, &[id]).await?;
+        if leads.get(&id).is_none_or(|l| l.deleted) {
+            return Err(lead_not_found().into());
+        }
+        let rules = compiled_rules(&mut tx, ctx.tenant).await?;
+        let mut ws = WorkingSet::new(ctx.tenant, leads, Vec::new());
+        ws.rescore_ids(&[id], &rules, ctx.now);
+        ws.commit(&mut tx, &ctx.metadata).await?;
+        tx.commit().await?;
+        Ok(ws.score_of(id).unwrap_or_default())
+    })
+    .await
+}
+
+/// The lead's stored score and each rule's part of the score its current state earns.
+pub async fn explain(pool: &PgPool, tenant: Uuid, id: Option<Uuid>) -> Result<Value, ApiError> {
+    let id = id.ok_or_else(lead_not_found)?;
+    let mut conn = pool.acquire().await?;
+    let leads = load_leads(&mut conn, tenant, &[id]).await?;
+    let lead = leads
+        .get(&id)
+        .filter(|l| !l.deleted)
+        .ok_or_else(lead_not_found)?;
+    let rows = list_rules(&mut conn, tenant).await?;
+    let compiled: Vec<(usize, Rule)> = rows
+        .iter()
+        .enumerate()
+        .filter_map(|(i, r)| {
+            Expr::compile(&r.expression, &LeadSchema).ok().map(|expr| {
+                (
+                    i,
+                    Rule {
+                        expr,
+                        weight: r.weight,
+                    },
+                )
+            })
+        })
+        .collect();
+    let rules: Vec<Rule> = compiled.iter().map(|(_, r)| r.clone()).collect();
+    let (parts, total) = breakdown(&rules, lead);
+    let explained: Vec<Value> = compiled
+        .iter()
+        .zip(&parts)
+        .map(|((i, _), part)| {
+            let row = &rows[*i];
+            json!({
+                "id": row.rule_id,
+                "name": row.name,
+                "expression": row.expression,
+                "weight": part.weight,
+                "value": part.value,
+                "points": part.points,
+                "division_by_zero": part.division_by_zero,
+            })
+        })
+        .collect();
+    Ok(json!({
+        "id": lead_public_id(id),
+        "score": lead.score,
+        "computed": shared::lead::decide::round_score(total),
+        "rules": explained,
+    }))
+}
+
+/// Rescores every lead of the account: in this request when the account has at most one
+/// batch of leads (answering `{count, leads: [{id, score}]}`), else as a queued job
+/// (answering the job, whose progress `GET /scoring-jobs/{id}` shows).
+pub enum ScoreAll {
+    Done(Vec<(Uuid, f64)>),
+    Queued(Uuid),
+}
+
+pub async fn score_all(pool: &PgPool, ctx: &CommandContext) -> Result<ScoreAll, ApiError> {
+    with_retries(|| async {
+        let mut tx = pool.begin().await?;
+        let streams: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM streams WHERE tenant_id = $1 AND stream_type = 'lead'",
+        )
+        .bind(ctx.tenant)
+        .fetch_one(&mut *tx)
+        .await?;
+        if streams > BATCH {
+            let job =
+                enqueue_rescore(&mut tx, ctx.tenant, "requested (POST /leads/score/batch)").await?;
+            tx.commit().await?;
+            return Ok(ScoreAll::Queued(job));
+        }
+        let outcome = rescore_batch(&mut tx, ctx.tenant, None, BATCH, &ctx.metadata).await?;
+        tx.commit().await?;
+        Ok(ScoreAll::Done(outcome.scores))
+    })
+    .await
+}
