@@ -1,4 +1,5 @@
-//! `GET /leads/{id}` from the lead read model, after the read-your-writes wait.
+//! `GET /leads/{id}` and `GET /leads/{id}/attributes` from the lead read model, after the
+//! read-your-writes wait.
 
 use crate::consistency::{wait_for_tenant, CONSISTENCY_HEADER};
 use crate::EdgeState;
@@ -22,6 +23,23 @@ pub async fn get_lead(
         wait_for_tenant(&state.pool, auth.account_id, CHECKPOINT, state.read_wait).await?;
     let mut response = match find(&state, auth.account_id, &id).await {
         Ok(lead) => Json(Value::Object(lead_json(&lead))).into_response(),
+        Err(e) => e.into_response(),
+    };
+    response
+        .headers_mut()
+        .insert(CONSISTENCY_HEADER, freshness.header_value());
+    Ok(response)
+}
+
+pub async fn get_attributes(
+    State(state): State<EdgeState>,
+    Auth(auth): Auth,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let freshness =
+        wait_for_tenant(&state.pool, auth.account_id, CHECKPOINT, state.read_wait).await?;
+    let mut response = match find(&state, auth.account_id, &id).await {
+        Ok(lead) => Json(serde_json::json!({"attributes": lead.attributes})).into_response(),
         Err(e) => e.into_response(),
     };
     response

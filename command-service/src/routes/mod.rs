@@ -2,6 +2,7 @@
 //! error-shaped fallbacks. Handlers are adapters: parse, call one application function, map.
 
 mod accounts;
+mod attributes;
 mod batch;
 mod health;
 mod leads;
@@ -25,6 +26,11 @@ pub fn router(state: AppState) -> Router {
             post(batch::create).put(batch::update).delete(batch::delete),
         )
         .route("/api/v1/leads/score/batch", post(score::rescore_all))
+        .route("/api/v1/leads/{id}/attributes", post(attributes::create))
+        .route(
+            "/api/v1/leads/{id}/attributes/{attr_id}",
+            put(attributes::update).delete(attributes::delete),
+        )
         .route(
             "/api/v1/leads/{id}/score",
             post(score::rescore).get(score::breakdown),

@@ -238,51 +238,60 @@ fn parse_attributes(obj: &Map<String, Value>) -> Result<Vec<AttributeInput>, Val
     })?;
     let mut out: Vec<AttributeInput> = Vec::with_capacity(items.len());
     for (i, item) in items.iter().enumerate() {
-        let at = |part: &str| format!("attributes[{i}].{part}");
-        let attr = item.as_object().ok_or_else(|| {
-            ValidationError::new(
-                format!("attributes[{i}]"),
-                "must be an object {name, type, value}",
-            )
-        })?;
-        let name = attr
-            .get("name")
-            .and_then(Value::as_str)
-            .map(str::trim)
-            .filter(|n| valid_attribute_name(n))
-            .ok_or_else(|| {
-                ValidationError::new(at("name"), "must be 1-100 characters of A-Z, a-z, 0-9 or _")
-            })?;
-        let kind = attr
-            .get("type")
-            .and_then(Value::as_str)
-            .and_then(AttrType::parse)
-            .ok_or_else(|| {
-                ValidationError::new(
-                    at("type"),
-                    "must be one of text, number, bool, list, object",
-                )
-            })?;
-        let value = attr.get("value").cloned().unwrap_or(Value::Null);
-        if !kind.accepts(&value) {
+        let attr = parse_attribute(item, &format!("attributes[{i}]."))?;
+        if out.iter().any(|a| a.name == attr.name) {
             return Err(ValidationError::new(
-                at("value"),
-                format!("does not match type '{}'", kind.as_str()),
+                format!("attributes[{i}].name"),
+                format!("'{}' is given twice", attr.name),
             ));
         }
-        if out.iter().any(|a| a.name == name) {
-            return Err(ValidationError::new(
-                at("name"),
-                format!("'{name}' is given twice"),
-            ));
-        }
-        out.push(AttributeInput {
-            name: name.to_owned(),
-            kind,
-            value,
-        });
+        out.push(attr);
     }
     Ok(out)
+}
+
+/// One `{name, type, value}` object; `prefix` names its place in error messages
+/// (`attributes[2].` in a lead, empty for a body of its own).
+pub fn parse_attribute(item: &Value, prefix: &str) -> Result<AttributeInput, ValidationError> {
+    let at = |part: &str| format!("{prefix}{part}");
+    let place = if prefix.is_empty() {
+        "body"
+    } else {
+        prefix.trim_end_matches('.')
+    };
+    let attr = item
+        .as_object()
+        .ok_or_else(|| ValidationError::new(place, "must be an object {name, type, value}"))?;
+    let name = attr
+        .get("name")
+        .and_then(Value::as_str)
+        .map(str::trim)
+        .filter(|n| valid_attribute_name(n))
+        .ok_or_else(|| {
+            ValidationError::new(at("name"), "must be 1-100 characters of A-Z, a-z, 0-9 or _")
+        })?;
+    let kind = attr
+        .get("type")
+        .and_then(Value::as_str)
+        .and_then(AttrType::parse)
+        .ok_or_else(|| {
+            ValidationError::new(
+                at("type"),
+                "must be one of text, number, bool, list, object",
+            )
+        })?;
+    let value = attr.get("value").cloned().unwrap_or(Value::Null);
+    if !kind.accepts(&value) {
+        return Err(ValidationError::new(
+            at("value"),
+            format!("does not match type '{}'", kind.as_str()),
+        ));
+    }
+    Ok(AttributeInput {
+        name: name.to_owned(),
+        kind,
+        value,
+    })
 }
 
 #[cfg(test)]

@@ -12,5 +12,5 @@ pub mod view;
 pub use attribute::{AttrType, Attribute, AttributeInput};
 pub use changes::LeadChanges;
 pub use fields::{Field, FieldValue, Status};
-pub use input::{parse_lead_object, InputMode, LeadInput, ValidationError};
+pub use input::{parse_attribute, parse_lead_object, InputMode, LeadInput, ValidationError};
 pub use state::Lead;

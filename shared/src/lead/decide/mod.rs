@@ -1,10 +1,14 @@
 //! Pure deciders: `(state, command) -> events`, synchronous and free of I/O. What a decision
 //! needs (dedup matches, owners of unique keys) is loaded first and passed in.
 
+mod attributes;
 mod push;
 mod score;
 mod update;
 
+pub use attributes::{
+    decide_add_attribute, decide_remove_attribute, decide_set_attribute, AttrRejected,
+};
 pub use push::{decide_push, PushDecision, PushMatches};
 pub use score::{decide_score, round_score};
 pub use update::{decide_delete, decide_update};
