@@ -71,6 +71,10 @@ pub fn router(state: EdgeState) -> Router {
             "/api/v1/leads/{id}/attributes",
             get(leads::get_attributes).fallback(proxy::forward),
         )
+        .route(
+            "/api/v1/leads/{id}/notes",
+            get(leads::get_notes).fallback(proxy::forward),
+        )
         .fallback(proxy::forward)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

@@ -16,6 +16,18 @@ pub fn parse_lead_id(raw: &str) -> Option<Uuid> {
         .and_then(|rest| Uuid::parse_str(rest).ok())
 }
 
+const NOTE_PREFIX: &str = "note_";
+
+pub fn note_public_id(id: Uuid) -> String {
+    format!("{NOTE_PREFIX}{id}")
+}
+
+/// Parses a public note id; `None` for anything that is not `note_<uuid>`.
+pub fn parse_note_id(raw: &str) -> Option<Uuid> {
+    raw.strip_prefix(NOTE_PREFIX)
+        .and_then(|rest| Uuid::parse_str(rest).ok())
+}
+
 /// A new, time-ordered id (UUID v7) so fresh rows land at the end of b-tree indexes.
 pub fn new_id() -> Uuid {
     Uuid::now_v7()

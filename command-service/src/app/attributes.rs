@@ -26,7 +26,7 @@ pub async fn add_attribute(
     input: AttributeInput,
 ) -> Result<Attribute, ApiError> {
     let id = Uuid::new_v4();
-    let (attr, _) = on_lead(pool, ctx, lead, |l| {
+    let (attr, _) = on_lead(pool, ctx, lead, None, |l| {
         let (after, event, attr) = decide_add_attribute(l, &input, id, ctx.now).map_err(refused)?;
         Ok((Some((after, event)), attr))
     })
@@ -42,7 +42,7 @@ pub async fn set_attribute(
     value: Value,
 ) -> Result<Attribute, ApiError> {
     let attr_id = attr_id.ok_or_else(|| ApiError::not_found("Attribute not found"))?;
-    let (attr, _) = on_lead(pool, ctx, lead, |l| {
+    let (attr, _) = on_lead(pool, ctx, lead, None, |l| {
         let (after, event, attr) =
             decide_set_attribute(l, attr_id, value.clone(), ctx.now).map_err(refused)?;
         Ok((event.map(|e| (after, e)), attr))
@@ -58,7 +58,7 @@ pub async fn remove_attribute(
     attr_id: Option<Uuid>,
 ) -> Result<(), ApiError> {
     let attr_id = attr_id.ok_or_else(|| ApiError::not_found("Attribute not found"))?;
-    on_lead(pool, ctx, lead, |l| {
+    on_lead(pool, ctx, lead, None, |l| {
         let (after, event) = decide_remove_attribute(l, attr_id, ctx.now).map_err(refused)?;
         Ok((Some((after, event)), ()))
     })

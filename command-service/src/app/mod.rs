@@ -4,6 +4,7 @@
 pub mod attributes;
 pub mod context;
 pub mod modify;
+pub mod notes;
 pub mod push;
 mod repo;
 pub mod rescore;

@@ -6,6 +6,7 @@ mod attributes;
 mod batch;
 mod health;
 mod leads;
+mod notes;
 mod rules;
 mod score;
 
@@ -27,6 +28,13 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/api/v1/leads/score/batch", post(score::rescore_all))
         .route("/api/v1/leads/{id}/attributes", post(attributes::create))
+        .route("/api/v1/leads/{id}/notes", post(notes::create))
+        .route(
+            "/api/v1/notes/{id}",
+            put(notes::update)
+                .patch(notes::update)
+                .delete(notes::delete),
+        )
         .route(
             "/api/v1/leads/{id}/attributes/{attr_id}",
             put(attributes::update).delete(attributes::delete),

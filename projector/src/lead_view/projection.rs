@@ -4,6 +4,7 @@
 use shared::events::lead::LeadEvent;
 use shared::events::{DomainEvent, StoredEvent};
 use shared::lead::Lead;
+use shared::read_model::notes::write_note_event;
 use shared::read_model::{read_leads, write_leads, Tables};
 use shared::store::projection::{Projection, ProjectionError};
 use sqlx::PgConnection;
@@ -70,8 +71,18 @@ impl Projection for LeadView {
             .collect();
         let mut leads: HashMap<_, Lead> = read_leads(tx, &self.tables, &existing).await?;
         let mut touched = BTreeSet::new();
+        let mut note_events = Vec::new();
         for stored in lead_events {
             let event = LeadEvent::decode(stored).map_err(|e| failed(stored, e))?;
+            if matches!(
+                event,
+                LeadEvent::NoteAdded(_) | LeadEvent::NoteEdited(_) | LeadEvent::NoteRemoved(_)
+            ) && leads
+                .get(&stored.stream_id)
+                .is_some_and(|l| stored.stream_version > l.version)
+            {
+                note_events.push((stored.tenant_id, stored.stream_id, event.clone()));
+            }
             match (leads.get_mut(&stored.stream_id), event) {
                 (Some(lead), _) if stored.stream_version <= lead.version => continue, // replayed
                 (Some(lead), event) => lead.apply(&event),
@@ -92,6 +103,9 @@ impl Projection for LeadView {
         }
         let rows: Vec<&Lead> = touched.iter().filter_map(|id| leads.get(id)).collect();
         write_leads(tx, &self.tables, &rows).await?;
+        for (tenant, lead, event) in &note_events {
+            write_note_event(tx, &self.tables, *tenant, *lead, event).await?;
+        }
         Ok(())
     }
 }

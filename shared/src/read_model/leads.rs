@@ -17,21 +17,29 @@ pub const LEAD_VIEW_CHECKPOINT: &str = "lead-view";
 pub struct Tables {
     pub leads: String,
     pub attrs: String,
+    pub notes: String,
 }
 
 impl Tables {
     pub fn live() -> Self {
-        Self {
-            leads: "lead_view".into(),
-            attrs: "lead_view_attrs".into(),
-        }
+        Self::with_suffix("")
     }
 
     pub fn with_suffix(suffix: &str) -> Self {
         Self {
             leads: format!("lead_view{suffix}"),
             attrs: format!("lead_view_attrs{suffix}"),
+            notes: format!("note_view{suffix}"),
         }
+    }
+
+    /// Every table with its primary key columns.
+    pub fn all(&self) -> [(&str, &str); 3] {
+        [
+            (&self.leads, "tenant_id, lead_id"),
+            (&self.attrs, "tenant_id, lead_id, name"),
+            (&self.notes, "tenant_id, note_id"),
+        ]
     }
 }
 

@@ -2,5 +2,6 @@
 //! names, checkpoints, and the row codecs.
 
 pub mod leads;
+pub mod notes;
 
 pub use leads::{decode_row, read_leads, write_leads, Tables, LEAD_VIEW_CHECKPOINT};

@@ -2,12 +2,16 @@
 //! needs (dedup matches, owners of unique keys) is loaded first and passed in.
 
 mod attributes;
+mod notes;
 mod push;
 mod score;
 mod update;
 
 pub use attributes::{
     decide_add_attribute, decide_remove_attribute, decide_set_attribute, AttrRejected,
+};
+pub use notes::{
+    decide_add_note, decide_edit_note, decide_remove_note, parse_note_content, MAX_NOTE_CHARS,
 };
 pub use push::{decide_push, PushDecision, PushMatches};
 pub use score::{decide_score, round_score};
