@@ -58,16 +58,74 @@ async fn attr_rows(pool: &PgPool) -> Vec<(Uuid, String, String, Option<f64>, Opt
     .unwrap()
 }
 
-/// Pushes, merges, updates, deletes, and the three batch endpoints, over two accounts.
+/// Pushes, merges, updates, deletes, the three batch endpoints, attribute and note endpoints
+/// and score changes, over two accounts; returns once no rescore job is left.
 async fn write_a_history(app: &TestApp) {
     for _ in 0..2 {
         let k = app.register().await.api_key;
+        app.post(
+            &k,
+            "/scoring-rules",
+            json!({"name": "size", "expression": "attr_size * 2 + (email != nil ? 10 : 0)"}),
+        )
+        .await;
         let (_, a) = app.post(&k, "/leads", json!({"name": "Acme", "source": "web", "email": "a@acme.io", "city": "Paris",
             "rating": 4.5, "review_count": 10, "latitude": 48.85, "longitude": 2.35, "tags": ["x"],
             "attributes": [{"name": "size", "type": "number", "value": 12}, {"name": "cuisine", "type": "text", "value": "Greek"}]})).await;
         app.post(&k, "/leads", json!({"name": "Acme", "source": "csv", "email": "A@acme.io", "tags": ["y"], "phone": "+33 1 02 03 04 05"})).await;
         let a_id = a["id"].as_str().unwrap().to_owned();
         app.put(&k, &format!("/leads/{a_id}"), json!({"status": "qualified", "city": null, "attributes": [{"name": "vip", "type": "bool", "value": true}]})).await;
+        let (_, attrs) = app
+            .call(
+                Method::GET,
+                &format!("/leads/{a_id}/attributes"),
+                Some(&k),
+                None,
+            )
+            .await;
+        let attr_id = |name: &str| {
+            attrs["attributes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|a| a["name"] == name)
+                .unwrap()["id"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        };
+        app.post(
+            &k,
+            &format!("/leads/{a_id}/attributes"),
+            json!({"name": "tier", "type": "text", "value": "Gold"}),
+        )
+        .await;
+        app.put(
+            &k,
+            &format!("/leads/{a_id}/attributes/{}", attr_id("size")),
+            json!(20),
+        )
+        .await;
+        app.call(
+            Method::DELETE,
+            &format!("/leads/{a_id}/attributes/{}", attr_id("cuisine")),
+            Some(&k),
+            None,
+        )
+        .await;
+        let (_, note) = app
+            .post(
+                &k,
+                &format!("/leads/{a_id}/notes"),
+                json!({"content": "first"}),
+            )
+            .await;
+        app.put(
+            &k,
+            &format!("/notes/{}", note["id"].as_str().unwrap()),
+            json!({"content": "edited"}),
+        )
+        .await;
         let (_, b) = app
             .post(&k, "/leads", json!({"name": "Gone", "source": "web"}))
             .await;
@@ -100,6 +158,19 @@ async fn write_a_history(app: &TestApp) {
         )
         .await;
     }
+    for _ in 0..400 {
+        let open: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM rescore_jobs WHERE status IN ('pending', 'running')",
+        )
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+        if open == 0 {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    panic!("rescore jobs did not finish");
 }
 
 #[sqlx::test(migrator = "shared::db::MIGRATOR")]
@@ -123,8 +194,23 @@ async fn the_read_model_equals_the_aggregates_after_every_kind_of_write(pool: Pg
     );
     assert!(attrs
         .iter()
-        .any(|a| a.1 == "cuisine" && a.4.as_deref() == Some("greek")));
-    assert!(attrs.iter().any(|a| a.1 == "size" && a.3 == Some(12.0)));
+        .any(|a| a.1 == "tier" && a.4.as_deref() == Some("gold")));
+    assert!(!attrs.iter().any(|a| a.1 == "cuisine"), "removed");
+    assert!(attrs.iter().any(|a| a.1 == "size" && a.3 == Some(20.0)));
+    let expected: Vec<(Uuid, String)> = truth
+        .values()
+        .filter(|l| !l.deleted)
+        .flat_map(|l| l.attributes.iter().map(|a| (l.id, a.name.clone())))
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let got: Vec<(Uuid, String)> = attrs.iter().map(|a| (a.0, a.1.clone())).collect();
+    assert_eq!(got, expected, "attribute rows follow the aggregates");
+    let first = truth
+        .values()
+        .find(|l| l.attributes.iter().any(|a| a.name == "tier"))
+        .unwrap();
+    assert_eq!(first.score, 50.0, "20 × 2 + 10: scored by the rule");
 }
 
 #[sqlx::test(migrator = "shared::db::MIGRATOR")]

@@ -372,8 +372,18 @@ async fn a_rule_change_rescores_every_lead_in_the_background(pool: PgPool) {
     let leads: Vec<Value> = (0..40)
         .map(|i| json!({"name": format!("L{i}"), "source": "s", "rating": (i % 5) as f64}))
         .collect();
-    let (status, _) = app.post(&k, "/leads/batch", json!({"leads": leads})).await;
+    let (status, created) = app.post(&k, "/leads/batch", json!({"leads": leads})).await;
     assert_eq!(status, StatusCode::CREATED);
+    // The rescore reads states from the read model only where a row is at its stream's
+    // version: make one row look stale (and wrong); its score must come from the events.
+    wait_for_projection(&app.pool).await;
+    let tampered =
+        uuid::Uuid::parse_str(&created["created"][3]["id"].as_str().unwrap()[3..]).unwrap();
+    sqlx::query("UPDATE lead_view SET version = 0, rating = 0 WHERE lead_id = $1")
+        .bind(tampered)
+        .execute(&app.pool)
+        .await
+        .unwrap();
     let r = rule(
         &app,
         &k,
@@ -389,6 +399,19 @@ async fn a_rule_change_rescores_every_lead_in_the_background(pool: PgPool) {
         "rating 0 keeps score 0"
     );
     assert_eq!(scored_events(&app).await, 32);
+    let scored: f64 = sqlx::query_scalar(
+        "SELECT (payload->>'score')::float8 FROM events WHERE stream_id = $1 AND event_type = 'LeadScored'",
+    )
+    .bind(tampered)
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(scored, 30.0, "lead 3 has rating 3 in its events");
+    sqlx::query("UPDATE lead_view SET rating = 3 WHERE lead_id = $1")
+        .bind(tampered)
+        .execute(&app.pool)
+        .await
+        .unwrap();
 
     wait_for_projection(&app.pool).await;
     let check = |want: fn(f64) -> f64| {
@@ -453,8 +476,12 @@ async fn a_rescore_job_resumes_after_a_stop_without_scoring_twice(pool: PgPool) 
     .await;
 
     // One batch, then "crash": nothing else runs the job.
-    assert!(command_service::app::rescore::step(&pool).await.unwrap());
-    assert!(command_service::app::rescore::step(&pool).await.unwrap());
+    assert!(command_service::app::rescore::step(&pool, 1000)
+        .await
+        .unwrap());
+    assert!(command_service::app::rescore::step(&pool, 1000)
+        .await
+        .unwrap());
     let (_, jobs) = app.call(Method::GET, "/scoring-jobs", Some(&k), None).await;
     let job = &jobs["jobs"][0];
     assert_eq!(
@@ -468,7 +495,10 @@ async fn a_rescore_job_resumes_after_a_stop_without_scoring_twice(pool: PgPool) 
     assert_eq!(scored_events(&app).await, 2000);
 
     // A fresh worker (another process) picks it up where it stopped.
-    while command_service::app::rescore::step(&pool).await.unwrap() {}
+    while command_service::app::rescore::step(&pool, 1000)
+        .await
+        .unwrap()
+    {}
     let (_, job) = app
         .call(
             Method::GET,

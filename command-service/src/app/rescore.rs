@@ -10,13 +10,17 @@ use super::rules_repo::compiled_rules;
 use super::working::WorkingSet;
 use serde_json::{json, Value};
 use shared::events::EventMetadata;
+use shared::lead::Lead;
+use shared::read_model::decode_row;
 use shared::ApiError;
-use sqlx::{PgConnection, PgPool};
+use sqlx::{PgConnection, PgPool, Row};
+use std::collections::HashMap;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
-/// Leads per batch transaction.
+/// Leads per batch transaction of a job (larger batches: fewer commits and wake-ups of the
+/// relay and projector; 2,500 was no faster than 1,000 at 1M leads).
 pub const BATCH: i64 = 1000;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -70,23 +74,48 @@ pub async fn list_jobs(pool: &PgPool, tenant: Uuid) -> Result<Vec<Job>, sqlx::Er
     .await
 }
 
-/// The leads of `tenant` after `cursor`, by id (deleted ones included; they are skipped).
-async fn next_ids(
+/// The leads of `tenant` after `cursor` (by id, at most `limit`; deleted ones included, they
+/// are skipped) with their current state. A state comes from the lead read model when its
+/// row is at the stream's version (checked in the caller's transaction; an append that
+/// follows is compare-and-set on that version anyway), else from the event store.
+async fn next_leads(
     conn: &mut PgConnection,
     tenant: Uuid,
     cursor: Option<Uuid>,
     limit: i64,
-) -> Result<Vec<Uuid>, sqlx::Error> {
-    sqlx::query_scalar(
-        "SELECT stream_id FROM streams WHERE tenant_id = $1 AND stream_type = 'lead'
-           AND stream_id > coalesce($2, '00000000-0000-0000-0000-000000000000'::uuid)
-         ORDER BY stream_id LIMIT $3",
+) -> Result<(Vec<Uuid>, HashMap<Uuid, Lead>), WriteError> {
+    let rows = sqlx::query(
+        "SELECT s.stream_id, s.version AS stream_version, v.*
+         FROM streams s LEFT JOIN lead_view v ON v.tenant_id = s.tenant_id AND v.lead_id = s.stream_id
+         WHERE s.tenant_id = $1 AND s.stream_type = 'lead'
+           AND s.stream_id > coalesce($2, '00000000-0000-0000-0000-000000000000'::uuid)
+         ORDER BY s.stream_id LIMIT $3",
     )
     .bind(tenant)
     .bind(cursor)
     .bind(limit)
-    .fetch_all(conn)
-    .await
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut ids = Vec::with_capacity(rows.len());
+    let mut leads = HashMap::with_capacity(rows.len());
+    let mut behind = Vec::new();
+    for row in &rows {
+        let id: Uuid = row.try_get("stream_id")?;
+        ids.push(id);
+        let current: i64 = row.try_get("stream_version")?;
+        if row.try_get::<Option<i64>, _>("version")? == Some(current) {
+            let mut lead = decode_row(row)?;
+            // No snapshot is due for a state that did not come from the store.
+            lead.snapshot_version = lead.version;
+            leads.insert(id, lead);
+        } else {
+            behind.push(id);
+        }
+    }
+    if !behind.is_empty() {
+        leads.extend(load_leads(conn, tenant, &behind).await?);
+    }
+    Ok((ids, leads))
 }
 
 /// What one batch did.
@@ -106,7 +135,7 @@ pub async fn rescore_batch(
     limit: i64,
     metadata: &EventMetadata,
 ) -> Result<BatchOutcome, WriteError> {
-    let ids = next_ids(conn, tenant, cursor, limit).await?;
+    let (ids, leads) = next_leads(conn, tenant, cursor, limit).await?;
     if ids.is_empty() {
         return Ok(BatchOutcome {
             seen: ids,
@@ -115,7 +144,6 @@ pub async fn rescore_batch(
         });
     }
     let rules = compiled_rules(conn, tenant).await?;
-    let leads = load_leads(conn, tenant, &ids).await?;
     let mut ws = WorkingSet::new(tenant, leads, Vec::new());
     let now = chrono::Utc::now().timestamp();
     let changed = ws.rescore_ids(&ids, &rules, now).len();
@@ -133,7 +161,7 @@ pub async fn rescore_batch(
 
 /// Works one batch of the oldest open job; false when there is nothing to do (no open job,
 /// or every open job is being worked by another replica).
-pub async fn step(pool: &PgPool) -> Result<bool, ApiError> {
+pub async fn step(pool: &PgPool, batch: i64) -> Result<bool, ApiError> {
     with_retries(|| async {
         let mut tx = pool.begin().await?;
         let job: Option<Job> = sqlx::query_as(&format!(
@@ -163,7 +191,7 @@ pub async fn step(pool: &PgPool) -> Result<bool, ApiError> {
             correlation_id: Some(job.job_id),
             ..Default::default()
         };
-        let outcome = rescore_batch(&mut tx, job.tenant_id, job.cursor, BATCH, &metadata).await?;
+        let outcome = rescore_batch(&mut tx, job.tenant_id, job.cursor, batch, &metadata).await?;
         match outcome.seen.last() {
             Some(last) => {
                 sqlx::query(
@@ -214,7 +242,7 @@ pub async fn run(pool: PgPool, poll: Duration, shutdown: CancellationToken) {
         if shutdown.is_cancelled() {
             return;
         }
-        match step(&pool).await {
+        match step(&pool, BATCH).await {
             Ok(true) => continue,
             Ok(false) => {}
             Err(e) => tracing::error!(error = %e, "rescore batch failed"),

@@ -4,7 +4,7 @@
 
 use super::context::CommandContext;
 use super::repo::load_leads;
-use super::rescore::{rescore_batch, BATCH};
+use super::rescore::rescore_batch;
 use super::retry::with_retries;
 use super::rules::enqueue_rescore;
 use super::rules_repo::{compiled_rules, list_rules};
@@ -97,6 +97,9 @@ pub async fn explain(pool: &PgPool, tenant: Uuid, id: Option<Uuid>) -> Result<Va
 /// Rescores every lead of the account: in this request when the account has at most one
 /// batch of leads (answering `{count, leads: [{id, score}]}`), else as a queued job
 /// (answering the job, whose progress `GET /scoring-jobs/{id}` shows).
+/// Accounts up to this many leads are rescored within `POST /leads/score/batch`.
+pub const AT_ONCE: i64 = 1000;
+
 pub enum ScoreAll {
     Done(Vec<(Uuid, f64)>),
     Queued(Uuid),
@@ -111,13 +114,13 @@ pub async fn score_all(pool: &PgPool, ctx: &CommandContext) -> Result<ScoreAll, 
         .bind(ctx.tenant)
         .fetch_one(&mut *tx)
         .await?;
-        if streams > BATCH {
+        if streams > AT_ONCE {
             let job =
                 enqueue_rescore(&mut tx, ctx.tenant, "requested (POST /leads/score/batch)").await?;
             tx.commit().await?;
             return Ok(ScoreAll::Queued(job));
         }
-        let outcome = rescore_batch(&mut tx, ctx.tenant, None, BATCH, &ctx.metadata).await?;
+        let outcome = rescore_batch(&mut tx, ctx.tenant, None, AT_ONCE, &ctx.metadata).await?;
         tx.commit().await?;
         Ok(ScoreAll::Done(outcome.scores))
     })

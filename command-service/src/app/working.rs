@@ -19,8 +19,11 @@ pub struct WorkingSet {
     tenant: Uuid,
     leads: HashMap<Uuid, Lead>,
     index: HashMap<DedupKey, Vec<Uuid>>,
-    /// Touched leads in first-touch order, with their version and keys before this command.
-    touched: Vec<(Uuid, Option<i64>, BTreeSet<DedupKey>)>,
+    /// Touched leads in first-touch order, with their version and keys before this command
+    /// (`None` while only events that leave the keys alone were recorded: scores, notes).
+    touched: Vec<(Uuid, Option<i64>, Option<BTreeSet<DedupKey>>)>,
+    /// Position of each touched lead in `touched`.
+    touched_at: HashMap<Uuid, usize>,
     pending: HashMap<Uuid, Vec<LeadEvent>>,
 }
 
@@ -43,6 +46,7 @@ impl WorkingSet {
             leads,
             index,
             touched: Vec::new(),
+            touched_at: HashMap::new(),
             pending: HashMap::new(),
         }
     }
@@ -89,10 +93,33 @@ impl WorkingSet {
     pub fn record(&mut self, after: Lead, event: LeadEvent) {
         let id = after.id;
         let before = self.leads.get(&id);
-        if !self.touched.iter().any(|t| t.0 == id) {
-            let (version, keys) =
-                before.map_or((None, BTreeSet::new()), |l| (Some(l.version), live_keys(l)));
-            self.touched.push((id, version, keys));
+        let moves_keys = !matches!(
+            event,
+            LeadEvent::Scored(_)
+                | LeadEvent::NoteAdded(_)
+                | LeadEvent::NoteEdited(_)
+                | LeadEvent::NoteRemoved(_)
+        );
+        match self.touched_at.get(&id) {
+            None => {
+                let (version, keys) = match before {
+                    None => (None, Some(BTreeSet::new())),
+                    Some(l) => (Some(l.version), moves_keys.then(|| live_keys(l))),
+                };
+                self.touched_at.insert(id, self.touched.len());
+                self.touched.push((id, version, keys));
+            }
+            // The events so far left the keys alone: the keys before this one are the keys
+            // before the command.
+            Some(&i) if moves_keys && self.touched[i].2.is_none() => {
+                self.touched[i].2 = Some(before.map(live_keys).unwrap_or_default());
+            }
+            Some(_) => {}
+        }
+        if !moves_keys {
+            self.leads.insert(id, after);
+            self.pending.entry(id).or_default().push(event);
+            return;
         }
         let old_keys = before.map(live_keys).unwrap_or_default();
         let new_keys = live_keys(&after);
@@ -174,6 +201,10 @@ impl WorkingSet {
             let Some(lead) = self.leads.get(id) else {
                 continue;
             };
+            finals.push(lead);
+            let Some(keys_before) = keys_before else {
+                continue; // keys unchanged
+            };
             let keys_after = live_keys(lead);
             removed.extend(
                 keys_before
@@ -181,7 +212,6 @@ impl WorkingSet {
                     .map(|k| (*id, k.clone())),
             );
             added.extend(keys_after.difference(keys_before).map(|k| (*id, k.clone())));
-            finals.push(lead);
         }
         append(conn, &appends).await?;
         write_keys(conn, self.tenant, &removed, &added).await?;

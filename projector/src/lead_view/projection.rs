@@ -5,10 +5,10 @@ use shared::events::lead::LeadEvent;
 use shared::events::{DomainEvent, StoredEvent};
 use shared::lead::Lead;
 use shared::read_model::notes::write_note_event;
-use shared::read_model::{read_leads, write_leads, Tables};
+use shared::read_model::{read_leads, write_leads, write_scores, Tables};
 use shared::store::projection::{Projection, ProjectionError};
 use sqlx::PgConnection;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 pub struct LeadView {
     name: String,
@@ -72,6 +72,9 @@ impl Projection for LeadView {
         let mut leads: HashMap<_, Lead> = read_leads(tx, &self.tables, &existing).await?;
         let mut touched = BTreeSet::new();
         let mut note_events = Vec::new();
+        // Leads whose fields or attributes an applied event may have changed: their rows are
+        // rewritten; the others only moved their score or version (a narrow update).
+        let mut attrs_changed = HashSet::new();
         for stored in lead_events {
             let event = LeadEvent::decode(stored).map_err(|e| failed(stored, e))?;
             if matches!(
@@ -100,9 +103,19 @@ impl Projection for LeadView {
                 }
             }
             touched.insert(stored.stream_id);
+            if matches!(
+                stored.event_type.as_str(),
+                "LeadCreated" | "LeadMerged" | "LeadUpdated" | "LeadDeleted"
+            ) {
+                attrs_changed.insert(stored.stream_id);
+            }
         }
-        let rows: Vec<&Lead> = touched.iter().filter_map(|id| leads.get(id)).collect();
-        write_leads(tx, &self.tables, &rows).await?;
+        let (rows, scores): (Vec<&Lead>, Vec<&Lead>) = touched
+            .iter()
+            .filter_map(|id| leads.get(id))
+            .partition(|l| attrs_changed.contains(&l.id));
+        write_leads(tx, &self.tables, &rows, &attrs_changed).await?;
+        write_scores(tx, &self.tables, &scores).await?;
         for (tenant, lead, event) in &note_events {
             write_note_event(tx, &self.tables, *tenant, *lead, event).await?;
         }

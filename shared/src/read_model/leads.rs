@@ -113,11 +113,13 @@ pub fn decode_row(row: &PgRow) -> Result<Lead, sqlx::Error> {
 }
 
 /// Upserts `leads`; a row already at this or a newer version is left alone. Rewrites the typed
-/// attribute rows of the rows it wrote.
+/// attribute rows of the rows it wrote whose attributes may have changed (`attrs_changed`:
+/// a score or a note leaves them as they are).
 pub async fn write_leads(
     conn: &mut PgConnection,
     tables: &Tables,
     leads: &[&Lead],
+    attrs_changed: &std::collections::HashSet<Uuid>,
 ) -> Result<(), sqlx::Error> {
     if leads.is_empty() {
         return Ok(());
@@ -238,9 +240,34 @@ pub async fn write_leads(
     let applied: Vec<&Lead> = leads
         .iter()
         .copied()
-        .filter(|l| applied.contains(&l.id))
+        .filter(|l| applied.contains(&l.id) && attrs_changed.contains(&l.id))
         .collect();
     write_attrs(conn, tables, &applied).await
+}
+
+/// Moves rows whose only changes are their score and version (`LeadScored`, note events):
+/// a narrow update instead of rewriting every column. Guarded by version like `write_leads`.
+pub async fn write_scores(
+    conn: &mut PgConnection,
+    tables: &Tables,
+    leads: &[&Lead],
+) -> Result<(), sqlx::Error> {
+    if leads.is_empty() {
+        return Ok(());
+    }
+    sqlx::query(&format!(
+        "UPDATE {} v SET score = u.score, version = u.version
+         FROM unnest($1::uuid[], $2::uuid[], $3::int8[], $4::float8[]) AS u(tenant_id, lead_id, version, score)
+         WHERE v.tenant_id = u.tenant_id AND v.lead_id = u.lead_id AND v.version < u.version",
+        tables.leads
+    ))
+    .bind(leads.iter().map(|l| l.tenant_id).collect::<Vec<_>>())
+    .bind(leads.iter().map(|l| l.id).collect::<Vec<_>>())
+    .bind(leads.iter().map(|l| l.version).collect::<Vec<_>>())
+    .bind(leads.iter().map(|l| l.score).collect::<Vec<_>>())
+    .execute(conn)
+    .await?;
+    Ok(())
 }
 
 async fn write_attrs(
