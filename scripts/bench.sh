@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make bench`: builds the release binaries, starts the whole system on its own ports against a
 # fresh database, runs the write-side load generator through the public edge, stops everything;
-# then the read-side bench (scripts/bench_read.sh) on its 1M-lead data set.
+# then the read-side bench (scripts/bench_read.sh) on its 1M-lead data set, then the scoring
+# bench (scripts/bench_score.sh) on a copy of it.
 # Extra arguments go to push_bench (e.g. `make bench ARGS="--clients 16 --requests 10000"`).
 # BENCH_KEEP_DB=1 keeps the previous run's database (steady state instead of from empty).
 set -euo pipefail
@@ -38,3 +39,5 @@ echo "events stored: $last; relay caught up with all of them ${lag}s after the l
 stop_system
 # The read side at 1M leads: list queries (HTTP vs direct SQL), export, rebuild.
 bash scripts/bench_read.sh
+# Scoring: rule evaluation speed, a full rescore of the 1M leads (on a copy of the data set).
+bash scripts/bench_score.sh
