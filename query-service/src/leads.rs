@@ -6,7 +6,7 @@ use crate::EdgeState;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde_json::Value;
+use serde_json::{json, Value};
 use shared::http::Auth;
 use shared::ids::parse_lead_id;
 use shared::lead::view::lead_json;
@@ -14,22 +14,17 @@ use shared::lead::Lead;
 use shared::read_model::notes::read_notes;
 use shared::read_model::{read_leads, Tables, LEAD_VIEW_CHECKPOINT as CHECKPOINT};
 use shared::ApiError;
+use uuid::Uuid;
 
 pub async fn get_lead(
     State(state): State<EdgeState>,
     Auth(auth): Auth,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let freshness =
-        wait_for_tenant(&state.pool, auth.account_id, CHECKPOINT, state.read_wait).await?;
-    let mut response = match find(&state, auth.account_id, &id).await {
-        Ok(lead) => Json(Value::Object(lead_json(&lead))).into_response(),
-        Err(e) => e.into_response(),
-    };
-    response
-        .headers_mut()
-        .insert(CONSISTENCY_HEADER, freshness.header_value());
-    Ok(response)
+    answer(&state, auth.account_id, &id, |_, lead| async move {
+        Ok(Value::Object(lead_json(&lead)))
+    })
+    .await
 }
 
 pub async fn get_attributes(
@@ -37,16 +32,10 @@ pub async fn get_attributes(
     Auth(auth): Auth,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let freshness =
-        wait_for_tenant(&state.pool, auth.account_id, CHECKPOINT, state.read_wait).await?;
-    let mut response = match find(&state, auth.account_id, &id).await {
-        Ok(lead) => Json(serde_json::json!({"attributes": lead.attributes})).into_response(),
-        Err(e) => e.into_response(),
-    };
-    response
-        .headers_mut()
-        .insert(CONSISTENCY_HEADER, freshness.header_value());
-    Ok(response)
+    answer(&state, auth.account_id, &id, |_, lead| async move {
+        Ok(json!({"attributes": lead.attributes}))
+    })
+    .await
 }
 
 pub async fn get_notes(
@@ -54,14 +43,33 @@ pub async fn get_notes(
     Auth(auth): Auth,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let freshness =
-        wait_for_tenant(&state.pool, auth.account_id, CHECKPOINT, state.read_wait).await?;
-    let mut response = match find(&state, auth.account_id, &id).await {
-        Ok(lead) => {
-            let mut conn = state.pool.acquire().await?;
-            let notes = read_notes(&mut conn, auth.account_id, lead.id).await?;
-            Json(serde_json::json!({"notes": notes})).into_response()
-        }
+    answer(&state, auth.account_id, &id, |state, lead| async move {
+        let mut conn = state.pool.acquire().await?;
+        let notes = read_notes(&mut conn, lead.tenant_id, lead.id).await?;
+        Ok(json!({"notes": notes}))
+    })
+    .await
+}
+
+/// Waits for the caller's writes, finds the lead and answers `body(lead)` (or the error), with
+/// the freshness header either way.
+async fn answer<F, Fut>(
+    state: &EdgeState,
+    tenant: Uuid,
+    id: &str,
+    body: F,
+) -> Result<Response, ApiError>
+where
+    F: FnOnce(EdgeState, Lead) -> Fut,
+    Fut: std::future::Future<Output = Result<Value, ApiError>>,
+{
+    let freshness = wait_for_tenant(&state.pool, tenant, CHECKPOINT, state.read_wait).await?;
+    let result = match find(state, tenant, id).await {
+        Ok(lead) => body(state.clone(), lead).await,
+        Err(e) => Err(e),
+    };
+    let mut response = match result {
+        Ok(value) => Json(value).into_response(),
         Err(e) => e.into_response(),
     };
     response
@@ -70,7 +78,7 @@ pub async fn get_notes(
     Ok(response)
 }
 
-async fn find(state: &EdgeState, tenant: uuid::Uuid, id: &str) -> Result<Lead, ApiError> {
+async fn find(state: &EdgeState, tenant: Uuid, id: &str) -> Result<Lead, ApiError> {
     let not_found = || ApiError::not_found("Lead not found");
     let id = parse_lead_id(id).ok_or_else(not_found)?;
     let mut conn = state.pool.acquire().await?;

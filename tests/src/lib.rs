@@ -3,6 +3,7 @@
 //! real HTTP through the public edge.
 #![allow(clippy::unwrap_used)]
 
+pub mod bench;
 pub mod gen;
 
 use command_service::config::{CommandConfig, RelayConfig};

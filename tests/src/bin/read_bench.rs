@@ -5,9 +5,7 @@
 
 use anyhow::{bail, Context};
 use serde_json::json;
-use shared::auth::KeyResolver;
 use shared::cursor::{Cursor, CursorSigner};
-use shared::plan::AccountPlans;
 use shared::query::parse_list_query;
 use sqlx::PgPool;
 use std::time::{Duration, Instant};
@@ -218,33 +216,14 @@ impl Bench {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let (mut base, mut key, mut requests) =
-        ("http://127.0.0.1:8080/api/v1".to_owned(), None, 200usize);
-    let mut args = std::env::args().skip(1);
-    while let Some(flag) = args.next() {
-        let value = args
-            .next()
-            .with_context(|| format!("{flag} needs a value"))?;
-        match flag.as_str() {
-            "--base" => base = value,
-            "--key" => key = Some(value),
-            "--requests" => requests = value.parse()?,
-            other => bail!("unknown flag {other}"),
-        }
-    }
-    let key = key.context("--key is required")?;
-    let url = std::env::var("DATABASE_URL").context("DATABASE_URL")?;
-    // The services' own pool settings, so the SQL runs as query-service runs it.
-    let pool = shared::db::connect(&url, 2).await?;
-    let tenant = KeyResolver::new(
-        pool.clone(),
-        Duration::from_secs(60),
-        AccountPlans::default(),
-    )
-    .resolve(&key)
-    .await?
-    .context("unknown key")?
-    .account_id;
+    let leadstream_tests::bench::BenchContext {
+        base,
+        key,
+        extra,
+        pool,
+        tenant,
+    } = leadstream_tests::bench::bench_context(("--requests", 200)).await?;
+    let requests = extra as usize;
     let bench = Bench {
         client: reqwest::Client::new(),
         base,

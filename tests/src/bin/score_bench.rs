@@ -4,10 +4,8 @@
 //! `LeadScored` events written), then until the projector has applied them.
 //! `score_bench --base URL --key sk_live_... [--sample 100000]`, `DATABASE_URL` for the data.
 
-use anyhow::{bail, Context};
+use anyhow::bail;
 use serde_json::{json, Value};
-use shared::auth::KeyResolver;
-use shared::plan::AccountPlans;
 use shared::read_model::decode_row;
 use shared::scoring::{score, Expr, LeadSchema, Rule};
 use std::hint::black_box;
@@ -103,32 +101,14 @@ impl Api {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let (mut base, mut key, mut sample) =
-        ("http://127.0.0.1:8080/api/v1".to_owned(), None, 100_000i64);
-    let mut args = std::env::args().skip(1);
-    while let Some(flag) = args.next() {
-        let value = args
-            .next()
-            .with_context(|| format!("{flag} needs a value"))?;
-        match flag.as_str() {
-            "--base" => base = value,
-            "--key" => key = Some(value),
-            "--sample" => sample = value.parse()?,
-            other => bail!("unknown flag {other}"),
-        }
-    }
-    let key = key.context("--key is required")?;
-    let url = std::env::var("DATABASE_URL").context("DATABASE_URL")?;
-    let pool = shared::db::connect(&url, 2).await?;
-    let tenant = KeyResolver::new(
-        pool.clone(),
-        Duration::from_secs(60),
-        AccountPlans::default(),
-    )
-    .resolve(&key)
-    .await?
-    .context("unknown key")?
-    .account_id;
+    let leadstream_tests::bench::BenchContext {
+        base,
+        key,
+        extra,
+        pool,
+        tenant,
+    } = leadstream_tests::bench::bench_context(("--sample", 100_000)).await?;
+    let sample = extra as i64;
 
     // (1) Evaluation speed, in memory.
     let rows = sqlx::query("SELECT * FROM lead_view WHERE tenant_id = $1 AND NOT deleted LIMIT $2")
