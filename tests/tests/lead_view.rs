@@ -305,3 +305,109 @@ async fn replaying_only_an_old_creation_leaves_the_newer_row_and_its_attributes_
     tx.commit().await.unwrap();
     assert_eq!((rows(&pool).await, attr_rows(&pool).await), before);
 }
+
+/// Rows of `tables`, keyed by lead id.
+async fn rows_of(pool: &PgPool, tables: &Tables) -> BTreeMap<Uuid, Lead> {
+    let ids: Vec<(Uuid, Uuid)> =
+        sqlx::query_as(&format!("SELECT tenant_id, lead_id FROM {}", tables.leads))
+            .fetch_all(pool)
+            .await
+            .unwrap();
+    let mut conn = pool.acquire().await.unwrap();
+    read_leads(&mut conn, tables, &ids)
+        .await
+        .unwrap()
+        .into_iter()
+        .collect()
+}
+
+async fn apply(pool: &PgPool, view: &LeadView, events: &[StoredEvent]) {
+    let mut tx = pool.begin().await.unwrap();
+    view.apply(&mut tx, events).await.unwrap();
+    tx.commit().await.unwrap();
+}
+
+#[sqlx::test(migrator = "shared::db::MIGRATOR")]
+async fn batches_of_rescore_events_move_only_scores_and_never_back(pool: PgPool) {
+    let app = TestApp::spawn(pool.clone()).await;
+    let k = app.register().await.api_key;
+    let leads: Vec<_> = (0..5)
+        .map(|i| json!({"name": format!("L{i}"), "source": "s", "rating": i, "tags": ["t"]}))
+        .collect();
+    app.post(&k, "/leads/batch", json!({"leads": leads})).await;
+    // Two rescore jobs (rule created, then reweighted): two LeadScored events per rated lead.
+    let (_, rule) = app
+        .post(
+            &k,
+            "/scoring-rules",
+            json!({"name": "r", "expression": "rating", "weight": 2}),
+        )
+        .await;
+    let jobs_done = |pool: PgPool| async move {
+        for _ in 0..400 {
+            let open: i64 = sqlx::query_scalar(
+                "SELECT count(*) FROM rescore_jobs WHERE status IN ('pending', 'running')",
+            )
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+            if open == 0 {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
+        panic!("rescore jobs did not finish");
+    };
+    jobs_done(pool.clone()).await;
+    app.put(
+        &k,
+        &format!("/scoring-rules/{}", rule["id"].as_str().unwrap()),
+        json!({"weight": 3}),
+    )
+    .await;
+    jobs_done(pool.clone()).await;
+
+    let events: Vec<StoredEvent> = sqlx::query_as(
+        "SELECT position, event_id, tenant_id, stream_type, stream_id, stream_version, event_type,
+                schema_version, payload, metadata, recorded_at
+         FROM events WHERE stream_type = 'lead' ORDER BY position",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    let first_scored = events
+        .iter()
+        .position(|e| e.event_type == "LeadScored")
+        .unwrap();
+    let (history, scored) = events.split_at(first_scored);
+    assert!(
+        scored.iter().all(|e| e.event_type == "LeadScored"),
+        "the rescores come last"
+    );
+    assert_eq!(scored.len(), 8, "leads rated 1-4, each rescored twice");
+
+    // Fresh tables: the creations in one batch, then every rescore event in another, where
+    // each stream's events are all LeadScored (not loaded; the last score wins).
+    let tables = Tables::with_suffix("_scored_test");
+    for (table, _) in Tables::live().all() {
+        sqlx::query(&format!(
+            "CREATE TABLE {table}_scored_test (LIKE {table} INCLUDING ALL)"
+        ))
+        .execute(&pool)
+        .await
+        .unwrap();
+    }
+    let view = LeadView::into_tables("scored-test", tables.clone());
+    apply(&pool, &view, history).await;
+    apply(&pool, &view, scored).await;
+    let truth = aggregates(&pool).await;
+    let model = rows_of(&pool, &tables).await;
+    assert_eq!(model, truth);
+    let scores: Vec<f64> = model.values().map(|l| l.score).collect();
+    assert_eq!(scores, [0.0, 3.0, 6.0, 9.0, 12.0], "rating × 3");
+
+    // Replays of the rescores, whole or only the older job's, change nothing.
+    apply(&pool, &view, scored).await;
+    apply(&pool, &view, &scored[..4]).await;
+    assert_eq!(rows_of(&pool, &tables).await, truth);
+}

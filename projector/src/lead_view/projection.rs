@@ -1,14 +1,16 @@
 //! The `Projection` that keeps the lead read model: per batch, load the touched rows, apply the
-//! events in order (skipping any a row already has), write the rows back.
+//! events in order (skipping any a row already has), write the rows back. Streams whose
+//! events in the batch are all `LeadScored` (a rescore) are not loaded: their rows only move
+//! score and version.
 
-use shared::events::lead::LeadEvent;
+use shared::events::lead::{LeadEvent, LeadScored};
 use shared::events::{DomainEvent, StoredEvent};
 use shared::lead::Lead;
 use shared::read_model::notes::write_note_event;
-use shared::read_model::{read_leads, write_leads, write_scores, Tables};
+use shared::read_model::{read_leads, write_leads, write_scores, ScoreRow, Tables};
 use shared::store::projection::{Projection, ProjectionError};
 use sqlx::PgConnection;
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 pub struct LeadView {
     name: String,
@@ -61,6 +63,7 @@ impl Projection for LeadView {
         if lead_events.is_empty() {
             return Ok(());
         }
+        let (lead_events, scored) = split_score_only(&lead_events)?;
         // Streams that begin in this batch have no row yet: read only the others.
         let existing: Vec<_> = lead_events
             .iter()
@@ -115,10 +118,48 @@ impl Projection for LeadView {
             .filter_map(|id| leads.get(id))
             .partition(|l| attrs_changed.contains(&l.id));
         write_leads(tx, &self.tables, &rows, &attrs_changed).await?;
+        let mut scores: Vec<ScoreRow> = scores.into_iter().map(ScoreRow::of).collect();
+        scores.extend(scored.into_values());
         write_scores(tx, &self.tables, &scores).await?;
         for (tenant, lead, event) in &note_events {
             write_note_event(tx, &self.tables, *tenant, *lead, event).await?;
         }
         Ok(())
     }
+}
+
+/// Splits off the streams whose events in this batch are all `LeadScored` on an existing row
+/// (none creates its stream): for each, the score of its last event. The other streams' events
+/// are returned in order, to be applied to their loaded rows.
+fn split_score_only<'a>(
+    events: &[&'a StoredEvent],
+) -> Result<(Vec<&'a StoredEvent>, BTreeMap<uuid::Uuid, ScoreRow>), ProjectionError> {
+    let full: HashSet<_> = events
+        .iter()
+        .filter(|e| e.event_type != "LeadScored" || e.stream_version == 1)
+        .map(|e| e.stream_id)
+        .collect();
+    let mut rest = Vec::with_capacity(events.len());
+    let mut scored = BTreeMap::new();
+    for stored in events {
+        if full.contains(&stored.stream_id) {
+            rest.push(*stored);
+            continue;
+        }
+        let LeadEvent::Scored(LeadScored { score, .. }) =
+            LeadEvent::decode(stored).map_err(|e| failed(stored, e))?
+        else {
+            return Err(failed(stored, "not a LeadScored payload"));
+        };
+        scored.insert(
+            stored.stream_id,
+            ScoreRow {
+                tenant_id: stored.tenant_id,
+                lead_id: stored.stream_id,
+                version: stored.stream_version,
+                score,
+            },
+        );
+    }
+    Ok((rest, scored))
 }

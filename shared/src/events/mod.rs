@@ -67,7 +67,8 @@ pub trait DomainEvent: Sized {
     /// Wraps the event for appending.
     fn to_new_event(&self, metadata: &EventMetadata) -> Result<NewEvent, serde_json::Error> {
         Ok(NewEvent {
-            event_id: Uuid::new_v4(),
+            // Time-ordered, so the unique index on event ids grows at its right edge.
+            event_id: crate::ids::new_id(),
             event_type: self.event_type(),
             schema_version: self.schema_version(),
             payload: self.to_payload()?,

@@ -245,14 +245,34 @@ pub async fn write_leads(
     write_attrs(conn, tables, &applied).await
 }
 
+/// A row's score as of a stream version: what `write_scores` moves.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ScoreRow {
+    pub tenant_id: Uuid,
+    pub lead_id: Uuid,
+    pub version: i64,
+    pub score: f64,
+}
+
+impl ScoreRow {
+    pub fn of(lead: &Lead) -> Self {
+        Self {
+            tenant_id: lead.tenant_id,
+            lead_id: lead.id,
+            version: lead.version,
+            score: lead.score,
+        }
+    }
+}
+
 /// Moves rows whose only changes are their score and version (`LeadScored`, note events):
 /// a narrow update instead of rewriting every column. Guarded by version like `write_leads`.
 pub async fn write_scores(
     conn: &mut PgConnection,
     tables: &Tables,
-    leads: &[&Lead],
+    rows: &[ScoreRow],
 ) -> Result<(), sqlx::Error> {
-    if leads.is_empty() {
+    if rows.is_empty() {
         return Ok(());
     }
     sqlx::query(&format!(
@@ -261,10 +281,10 @@ pub async fn write_scores(
          WHERE v.tenant_id = u.tenant_id AND v.lead_id = u.lead_id AND v.version < u.version",
         tables.leads
     ))
-    .bind(leads.iter().map(|l| l.tenant_id).collect::<Vec<_>>())
-    .bind(leads.iter().map(|l| l.id).collect::<Vec<_>>())
-    .bind(leads.iter().map(|l| l.version).collect::<Vec<_>>())
-    .bind(leads.iter().map(|l| l.score).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.tenant_id).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.lead_id).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.version).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.score).collect::<Vec<_>>())
     .execute(conn)
     .await?;
     Ok(())

@@ -4,4 +4,6 @@
 pub mod leads;
 pub mod notes;
 
-pub use leads::{decode_row, read_leads, write_leads, write_scores, Tables, LEAD_VIEW_CHECKPOINT};
+pub use leads::{
+    decode_row, read_leads, write_leads, write_scores, ScoreRow, Tables, LEAD_VIEW_CHECKPOINT,
+};
