@@ -158,11 +158,16 @@ async fn write_a_history(app: &TestApp) {
         )
         .await;
     }
+    rescores_done(&app.pool).await;
+}
+
+/// Returns once no rescore job is pending or running.
+async fn rescores_done(pool: &PgPool) {
     for _ in 0..400 {
         let open: i64 = sqlx::query_scalar(
             "SELECT count(*) FROM rescore_jobs WHERE status IN ('pending', 'running')",
         )
-        .fetch_one(&app.pool)
+        .fetch_one(pool)
         .await
         .unwrap();
         if open == 0 {
@@ -343,29 +348,14 @@ async fn batches_of_rescore_events_move_only_scores_and_never_back(pool: PgPool)
             json!({"name": "r", "expression": "rating", "weight": 2}),
         )
         .await;
-    let jobs_done = |pool: PgPool| async move {
-        for _ in 0..400 {
-            let open: i64 = sqlx::query_scalar(
-                "SELECT count(*) FROM rescore_jobs WHERE status IN ('pending', 'running')",
-            )
-            .fetch_one(&pool)
-            .await
-            .unwrap();
-            if open == 0 {
-                return;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
-        }
-        panic!("rescore jobs did not finish");
-    };
-    jobs_done(pool.clone()).await;
+    rescores_done(&pool).await;
     app.put(
         &k,
         &format!("/scoring-rules/{}", rule["id"].as_str().unwrap()),
         json!({"weight": 3}),
     )
     .await;
-    jobs_done(pool.clone()).await;
+    rescores_done(&pool).await;
 
     let events: Vec<StoredEvent> = sqlx::query_as(
         "SELECT position, event_id, tenant_id, stream_type, stream_id, stream_version, event_type,
