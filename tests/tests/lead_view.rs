@@ -244,7 +244,7 @@ async fn a_rebuild_gives_the_incremental_model_and_the_live_projector_carries_on
     wait_for_projection(&pool).await;
     let before = (rows(&pool).await, attr_rows(&pool).await);
     let index_names = |pool: PgPool| async move {
-        sqlx::query_scalar::<_, String>("SELECT indexname::text FROM pg_indexes WHERE tablename IN ('lead_view', 'lead_view_attrs') ORDER BY 1")
+        sqlx::query_scalar::<_, String>("SELECT indexname::text FROM pg_indexes WHERE tablename IN ('lead_view', 'lead_scores', 'lead_view_attrs') ORDER BY 1")
             .fetch_all(&pool)
             .await
             .unwrap()
@@ -268,7 +268,7 @@ async fn a_rebuild_gives_the_incremental_model_and_the_live_projector_carries_on
     );
     let analyzed: Vec<String> = sqlx::query_scalar(
         "SELECT DISTINCT tablename::text FROM pg_stats
-         WHERE tablename IN ('lead_view', 'lead_view_attrs') AND attname = 'tenant_id'
+         WHERE tablename IN ('lead_view', 'lead_scores', 'lead_view_attrs') AND attname = 'tenant_id'
          ORDER BY 1",
     )
     .fetch_all(&pool)
@@ -276,7 +276,7 @@ async fn a_rebuild_gives_the_incremental_model_and_the_live_projector_carries_on
     .unwrap();
     assert_eq!(
         analyzed,
-        ["lead_view", "lead_view_attrs"],
+        ["lead_scores", "lead_view", "lead_view_attrs"],
         "the swapped-in tables carry planner statistics"
     );
 
@@ -333,7 +333,7 @@ async fn apply(pool: &PgPool, view: &LeadView, events: &[StoredEvent]) {
 }
 
 #[sqlx::test(migrator = "shared::db::MIGRATOR")]
-async fn batches_of_rescore_events_move_only_scores_and_never_back(pool: PgPool) {
+async fn batches_of_rescore_events_move_only_score_rows_and_never_back(pool: PgPool) {
     let app = TestApp::spawn(pool.clone()).await;
     let k = app.register().await.api_key;
     let leads: Vec<_> = (0..5)
@@ -389,7 +389,20 @@ async fn batches_of_rescore_events_move_only_scores_and_never_back(pool: PgPool)
     }
     let view = LeadView::into_tables("scored-test", tables.clone());
     apply(&pool, &view, history).await;
+    // Which transaction wrote each lead row: a rescore must not rewrite them.
+    let writers = || {
+        sqlx::query_as::<_, (Uuid, String)>(
+            "SELECT lead_id, xmin::text FROM lead_view_scored_test ORDER BY lead_id",
+        )
+        .fetch_all(&pool)
+    };
+    let written = writers().await.unwrap();
     apply(&pool, &view, scored).await;
+    assert_eq!(
+        writers().await.unwrap(),
+        written,
+        "the scores went into lead_scores alone"
+    );
     let truth = aggregates(&pool).await;
     let model = rows_of(&pool, &tables).await;
     assert_eq!(model, truth);

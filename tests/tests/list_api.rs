@@ -159,8 +159,27 @@ async fn every_operator_returns_exactly_the_leads_the_test_expects(pool: PgPool)
 async fn paging_follows_every_sort_in_order_without_repeats_or_gaps(pool: PgPool) {
     let app = TestApp::spawn(pool).await;
     let k = app.register().await.api_key;
+    // Scores 0-18 in ties of four (the batch scores each lead as it creates it).
+    app.post(
+        &k,
+        "/scoring-rules",
+        json!({"name": "rated", "expression": "rating * 4"}),
+    )
+    .await;
     app.post(&k, "/leads/batch", json!({"leads": data()})).await;
+    let (status, high, body) = list_all(&app, &k, "filter=and.gte.score.10").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(
+        names(&high),
+        (0..40)
+            .filter(|i| i % 10 >= 5)
+            .map(|i| format!("Lead {i:02}"))
+            .collect(),
+        "rating >= 2.5 scores >= 10"
+    );
     for (sort, desc) in [
+        ("score", true),
+        ("score", false),
         ("rating", true),
         ("rating", false),
         ("name", false),

@@ -379,11 +379,16 @@ async fn a_rule_change_rescores_every_lead_in_the_background(pool: PgPool) {
     wait_for_projection(&app.pool).await;
     let tampered =
         uuid::Uuid::parse_str(&created["created"][3]["id"].as_str().unwrap()[3..]).unwrap();
-    sqlx::query("UPDATE lead_view SET version = 0, rating = 0 WHERE lead_id = $1")
-        .bind(tampered)
-        .execute(&app.pool)
-        .await
-        .unwrap();
+    for sql in [
+        "UPDATE lead_view SET version = 0, rating = 0 WHERE lead_id = $1",
+        "UPDATE lead_scores SET version = 0 WHERE lead_id = $1",
+    ] {
+        sqlx::query(sql)
+            .bind(tampered)
+            .execute(&app.pool)
+            .await
+            .unwrap();
+    }
     let r = rule(
         &app,
         &k,

@@ -75,9 +75,9 @@ pub async fn list_jobs(pool: &PgPool, tenant: Uuid) -> Result<Vec<Job>, sqlx::Er
 }
 
 /// The leads of `tenant` after `cursor` (by id, at most `limit`; deleted ones included, they
-/// are skipped) with their current state. A state comes from the lead read model when its
-/// row is at the stream's version (checked in the caller's transaction; an append that
-/// follows is compare-and-set on that version anyway), else from the event store.
+/// are skipped) with their current state. A state comes from the lead read model when it is
+/// at the stream's version (checked in the caller's transaction; an append that follows is
+/// compare-and-set on that version anyway), else from the event store.
 async fn next_leads(
     conn: &mut PgConnection,
     tenant: Uuid,
@@ -85,11 +85,13 @@ async fn next_leads(
     limit: i64,
 ) -> Result<(Vec<Uuid>, HashMap<Uuid, Lead>), WriteError> {
     let rows = sqlx::query(
-        "SELECT s.stream_id, s.version AS stream_version, v.*
-         FROM streams s LEFT JOIN lead_view v ON v.tenant_id = s.tenant_id AND v.lead_id = s.stream_id
-         WHERE s.tenant_id = $1 AND s.stream_type = 'lead'
-           AND s.stream_id > coalesce($2, '00000000-0000-0000-0000-000000000000'::uuid)
-         ORDER BY s.stream_id LIMIT $3",
+        "SELECT st.stream_id, st.version AS stream_version, v.*, s.score, s.version AS score_version
+         FROM streams st
+         LEFT JOIN lead_view v ON v.tenant_id = st.tenant_id AND v.lead_id = st.stream_id
+         LEFT JOIN lead_scores s ON s.tenant_id = st.tenant_id AND s.lead_id = st.stream_id
+         WHERE st.tenant_id = $1 AND st.stream_type = 'lead'
+           AND st.stream_id > coalesce($2, '00000000-0000-0000-0000-000000000000'::uuid)
+         ORDER BY st.stream_id LIMIT $3",
     )
     .bind(tenant)
     .bind(cursor)
@@ -103,7 +105,9 @@ async fn next_leads(
         let id: Uuid = row.try_get("stream_id")?;
         ids.push(id);
         let current: i64 = row.try_get("stream_version")?;
-        if row.try_get::<Option<i64>, _>("version")? == Some(current) {
+        let row_version = row.try_get::<Option<i64>, _>("version")?;
+        let score_version = row.try_get::<Option<i64>, _>("score_version")?;
+        if row_version.zip(score_version).map(|(a, b)| a.max(b)) == Some(current) {
             let mut lead = decode_row(row)?;
             // No snapshot is due for a state that did not come from the store.
             lead.snapshot_version = lead.version;

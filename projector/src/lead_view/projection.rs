@@ -1,13 +1,14 @@
 //! The `Projection` that keeps the lead read model: per batch, load the touched rows, apply the
-//! events in order (skipping any a row already has), write the rows back. Streams whose
-//! events in the batch are all `LeadScored` (a rescore) are not loaded: their rows only move
-//! score and version.
+//! events in order (skipping any a row already has), write back what changed — the whole
+//! `lead_view` row after a field change, only its version after notes, the `lead_scores` row
+//! after a creation or a score. Streams whose events in the batch are all `LeadScored` (a
+//! rescore) are not loaded at all: the last event's score goes straight into `lead_scores`.
 
 use shared::events::lead::{LeadEvent, LeadScored};
 use shared::events::{DomainEvent, StoredEvent};
 use shared::lead::Lead;
 use shared::read_model::notes::write_note_event;
-use shared::read_model::{read_leads, write_leads, write_scores, ScoreRow, Tables};
+use shared::read_model::{read_leads, write_leads, write_scores, write_versions, ScoreRow, Tables};
 use shared::store::projection::{Projection, ProjectionError};
 use sqlx::PgConnection;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
@@ -76,8 +77,10 @@ impl Projection for LeadView {
         let mut touched = BTreeSet::new();
         let mut note_events = Vec::new();
         // Leads whose fields or attributes an applied event may have changed: their rows are
-        // rewritten; the others only moved their score or version (a narrow update).
-        let mut attrs_changed = HashSet::new();
+        // rewritten; the others only moved their version (notes). And leads whose score an
+        // applied event set (created at 0, or scored): their score rows are written.
+        let mut rewritten = HashSet::new();
+        let mut rescored = HashSet::new();
         for stored in lead_events {
             let event = LeadEvent::decode(stored).map_err(|e| failed(stored, e))?;
             if matches!(
@@ -106,19 +109,29 @@ impl Projection for LeadView {
                 }
             }
             touched.insert(stored.stream_id);
+            let kind = stored.event_type.as_str();
             if matches!(
-                stored.event_type.as_str(),
+                kind,
                 "LeadCreated" | "LeadMerged" | "LeadUpdated" | "LeadDeleted"
             ) {
-                attrs_changed.insert(stored.stream_id);
+                rewritten.insert(stored.stream_id);
+            }
+            if matches!(kind, "LeadCreated" | "LeadScored") {
+                rescored.insert(stored.stream_id);
             }
         }
-        let (rows, scores): (Vec<&Lead>, Vec<&Lead>) = touched
+        let touched: Vec<&Lead> = touched.iter().filter_map(|id| leads.get(id)).collect();
+        let (rows, versions): (Vec<&Lead>, Vec<&Lead>) = touched
             .iter()
-            .filter_map(|id| leads.get(id))
-            .partition(|l| attrs_changed.contains(&l.id));
-        write_leads(tx, &self.tables, &rows, &attrs_changed).await?;
-        let mut scores: Vec<ScoreRow> = scores.into_iter().map(ScoreRow::of).collect();
+            .copied()
+            .partition(|l| rewritten.contains(&l.id));
+        write_leads(tx, &self.tables, &rows).await?;
+        write_versions(tx, &self.tables, &versions).await?;
+        let mut scores: Vec<ScoreRow> = touched
+            .iter()
+            .filter(|l| rescored.contains(&l.id))
+            .map(|l| ScoreRow::of(l))
+            .collect();
         scores.extend(scored.into_values());
         write_scores(tx, &self.tables, &scores).await?;
         for (tenant, lead, event) in &note_events {

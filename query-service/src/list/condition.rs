@@ -1,4 +1,5 @@
-//! One filter condition as a SQL predicate over `lead_view v`, values always bound.
+//! One filter condition as a SQL predicate over `lead_view v` joined with `lead_scores s`,
+//! values always bound.
 //! Text comparisons are case-insensitive, a missing text counts as "".
 
 use shared::lead::Field;
@@ -10,8 +11,16 @@ pub fn text_column(f: Field) -> &'static str {
     f.name()
 }
 
+/// The qualified column of a numeric field (the score lives in `lead_scores`).
 pub fn number_column(f: NumberField) -> &'static str {
-    f.name()
+    match f {
+        NumberField::Rating => "v.rating",
+        NumberField::ReviewCount => "v.review_count",
+        NumberField::Score => "s.score",
+        NumberField::CreatedAt => "v.created_at",
+        NumberField::UpdatedAt => "v.updated_at",
+        NumberField::LastInteractionAt => "v.last_interaction_at",
+    }
 }
 
 fn cmp(op: CmpOp) -> &'static str {
@@ -137,12 +146,12 @@ pub fn push_condition(q: &mut QueryBuilder<'_, Postgres>, c: &Condition) {
             value,
         } => {
             let col = number_column(*field);
-            q.push(format!("(v.{col} IS NULL OR v.{col}::float8 <> "))
+            q.push(format!("({col} IS NULL OR {col}::float8 <> "))
                 .push_bind(*value)
                 .push(")");
         }
         Condition::Number { field, op, value } => {
-            q.push(format!("v.{}::float8 {} ", number_column(*field), cmp(*op)))
+            q.push(format!("{}::float8 {} ", number_column(*field), cmp(*op)))
                 .push_bind(*value);
         }
         Condition::Tags(TagsOp::Contains(tag)) => {

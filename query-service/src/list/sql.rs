@@ -1,4 +1,4 @@
-//! A page of `lead_view` for a `ListQuery`: tenant and liveness first, the filters folded left
+//! A page of leads (`lead_view` with `lead_scores`) for a `ListQuery`: tenant and liveness first, the filters folded left
 //! to right, the keyset condition from the cursor, a total order (sort key, then id), and one
 //! row more than the limit to know whether another page exists.
 
@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 use shared::cursor::Cursor;
 use shared::lead::Lead;
 use shared::query::{ListQuery, Logic, NumberField, SortKey};
-use shared::read_model::decode_row;
+use shared::read_model::{decode_row, Tables, LEAD_COLUMNS};
 use sqlx::{PgPool, Postgres, QueryBuilder, Row};
 use uuid::Uuid;
 
@@ -48,11 +48,11 @@ fn push_sort_expr(q: &mut QueryBuilder<'_, Postgres>, key: &SortKey, i: usize) {
 fn number_sort(f: NumberField) -> (String, bool) {
     let col = number_column(f);
     match f {
-        NumberField::Rating => (format!("coalesce(v.{col}, {FLOOR:e}::float8)"), false),
-        NumberField::ReviewCount => (format!("coalesce(v.{col}, -1)"), true),
-        NumberField::Score => (format!("v.{col}"), false),
+        NumberField::Rating => (format!("coalesce({col}, {FLOOR:e}::float8)"), false),
+        NumberField::ReviewCount => (format!("coalesce({col}, -1)"), true),
+        NumberField::Score => (col.to_owned(), false),
         NumberField::CreatedAt | NumberField::UpdatedAt | NumberField::LastInteractionAt => {
-            (format!("v.{col}"), true)
+            (col.to_owned(), true)
         }
     }
 }
@@ -111,15 +111,18 @@ pub fn select<'a>(
 ) -> Option<QueryBuilder<'a, Postgres>> {
     let key = &query.sort.key;
     let dir = if query.sort.descending { "DESC" } else { "ASC" };
-    let mut q = QueryBuilder::<Postgres>::new("SELECT v.*");
+    let mut q = QueryBuilder::<Postgres>::new(format!("SELECT {LEAD_COLUMNS}"));
     for i in 0..arity(key) {
         q.push(", ");
         push_sort_expr(&mut q, key, i);
         q.push(format!(" AS sort{i}"));
     }
-    q.push(" FROM lead_view v WHERE v.tenant_id = ")
-        .push_bind(tenant)
-        .push(" AND NOT v.deleted");
+    q.push(format!(
+        " FROM {} WHERE v.tenant_id = ",
+        Tables::live().lead_rows()
+    ))
+    .push_bind(tenant)
+    .push(" AND NOT v.deleted");
     if let Some((first, rest)) = query.filters.split_first() {
         q.push(" AND ").push("(".repeat(rest.len())).push("(");
         push_condition(&mut q, &first.condition);

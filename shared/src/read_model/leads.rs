@@ -1,6 +1,6 @@
-//! The lead read model's rows (`lead_view`, one per lead, deleted ones as tombstones; and
-//! `lead_view_attrs`, one typed row per attribute): `Lead` state <-> typed columns, many rows
-//! per statement.
+//! The lead read model's rows (`lead_view`, one per lead, deleted ones as tombstones, with its
+//! score in `lead_scores`; and `lead_view_attrs`, one typed row per attribute): `Lead` state <->
+//! typed columns, many rows per statement.
 
 use crate::lead::fields::FieldKind;
 use crate::lead::{Attribute, Field, FieldValue, Lead};
@@ -16,6 +16,7 @@ pub const LEAD_VIEW_CHECKPOINT: &str = "lead-view";
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Tables {
     pub leads: String,
+    pub scores: String,
     pub attrs: String,
     pub notes: String,
 }
@@ -28,20 +29,35 @@ impl Tables {
     pub fn with_suffix(suffix: &str) -> Self {
         Self {
             leads: format!("lead_view{suffix}"),
+            scores: format!("lead_scores{suffix}"),
             attrs: format!("lead_view_attrs{suffix}"),
             notes: format!("note_view{suffix}"),
         }
     }
 
     /// Every table with its primary key columns.
-    pub fn all(&self) -> [(&str, &str); 3] {
+    pub fn all(&self) -> [(&str, &str); 4] {
         [
             (&self.leads, "tenant_id, lead_id"),
+            (&self.scores, "tenant_id, lead_id"),
             (&self.attrs, "tenant_id, lead_id, name"),
             (&self.notes, "tenant_id, note_id"),
         ]
     }
 }
+
+impl Tables {
+    /// `lead_view v` joined with its scores `s`, for [`LEAD_COLUMNS`].
+    pub fn lead_rows(&self) -> String {
+        format!(
+            "{} v JOIN {} s ON s.tenant_id = v.tenant_id AND s.lead_id = v.lead_id",
+            self.leads, self.scores
+        )
+    }
+}
+
+/// What [`decode_row`] reads, selected from [`Tables::lead_rows`].
+pub const LEAD_COLUMNS: &str = "v.*, s.score, s.version AS score_version";
 
 fn sql_type(kind: FieldKind) -> &'static str {
     match kind {
@@ -60,9 +76,9 @@ pub async fn read_leads(
     let tenants: Vec<Uuid> = keys.iter().map(|k| k.0).collect();
     let ids: Vec<Uuid> = keys.iter().map(|k| k.1).collect();
     let rows = sqlx::query(&format!(
-        "SELECT v.* FROM {} v JOIN unnest($1::uuid[], $2::uuid[]) AS k(tenant_id, lead_id)
+        "SELECT {LEAD_COLUMNS} FROM {} JOIN unnest($1::uuid[], $2::uuid[]) AS k(tenant_id, lead_id)
            ON v.tenant_id = k.tenant_id AND v.lead_id = k.lead_id",
-        tables.leads
+        tables.lead_rows()
     ))
     .bind(&tenants)
     .bind(&ids)
@@ -74,7 +90,8 @@ pub async fn read_leads(
         .collect()
 }
 
-/// One `lead_view` row (extra columns are ignored).
+/// One lead from [`LEAD_COLUMNS`] (extra columns are ignored). Its version is the greater of
+/// its row's and its score's: the events between the two changed only the one further ahead.
 pub fn decode_row(row: &PgRow) -> Result<Lead, sqlx::Error> {
     let mut fields = std::collections::BTreeMap::new();
     for field in Field::ALL {
@@ -96,10 +113,12 @@ pub fn decode_row(row: &PgRow) -> Result<Lead, sqlx::Error> {
     let attributes: serde_json::Value = row.try_get("attributes")?;
     let attributes: Vec<Attribute> =
         serde_json::from_value(attributes).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
+    let version: i64 = row.try_get("version")?;
+    let score_version: i64 = row.try_get("score_version")?;
     Ok(Lead {
         id: row.try_get("lead_id")?,
         tenant_id: row.try_get("tenant_id")?,
-        version: row.try_get("version")?,
+        version: version.max(score_version),
         fields,
         tags: row.try_get("tags")?,
         attributes,
@@ -112,19 +131,17 @@ pub fn decode_row(row: &PgRow) -> Result<Lead, sqlx::Error> {
     })
 }
 
-/// Upserts `leads`; a row already at this or a newer version is left alone. Rewrites the typed
-/// attribute rows of the rows it wrote whose attributes may have changed (`attrs_changed`:
-/// a score or a note leaves them as they are).
+/// Upserts the `lead_view` rows of `leads` (not their scores: `write_scores`) and the typed
+/// attribute rows of the rows it wrote; a row already at this or a newer version is left alone.
 pub async fn write_leads(
     conn: &mut PgConnection,
     tables: &Tables,
     leads: &[&Lead],
-    attrs_changed: &std::collections::HashSet<Uuid>,
 ) -> Result<(), sqlx::Error> {
     if leads.is_empty() {
         return Ok(());
     }
-    let fixed = "tenant_id, lead_id, version, deleted, tags, attributes, score, created_at, \
+    let fixed = "tenant_id, lead_id, version, deleted, tags, attributes, created_at, \
                  updated_at, last_interaction_at";
     let names: Vec<&str> = Field::ALL.iter().map(|f| f.name()).collect();
     let mut params = vec![
@@ -134,16 +151,15 @@ pub async fn write_leads(
         "$4::bool[]",
         "$5::jsonb[]",
         "$6::jsonb[]",
-        "$7::float8[]",
+        "$7::int8[]",
         "$8::int8[]",
         "$9::int8[]",
-        "$10::int8[]",
     ]
     .into_iter()
     .map(str::to_owned)
     .collect::<Vec<_>>();
     for (i, f) in Field::ALL.iter().enumerate() {
-        params.push(format!("${}::{}[]", 11 + i, sql_type(f.kind())));
+        params.push(format!("${}::{}[]", 10 + i, sql_type(f.kind())));
     }
     let select_cols: Vec<String> = ["tenant_id", "lead_id", "version", "deleted"]
         .iter()
@@ -152,7 +168,6 @@ pub async fn write_leads(
         .chain(
             [
                 "attributes",
-                "score",
                 "created_at",
                 "updated_at",
                 "last_interaction_at",
@@ -198,7 +213,6 @@ pub async fn write_leads(
                 .map(|l| serde_json::json!(l.attributes))
                 .collect::<Vec<_>>(),
         )
-        .bind(leads.iter().map(|l| l.score).collect::<Vec<_>>())
         .bind(leads.iter().map(|l| l.created_at).collect::<Vec<_>>())
         .bind(leads.iter().map(|l| l.updated_at).collect::<Vec<_>>())
         .bind(
@@ -240,54 +254,9 @@ pub async fn write_leads(
     let applied: Vec<&Lead> = leads
         .iter()
         .copied()
-        .filter(|l| applied.contains(&l.id) && attrs_changed.contains(&l.id))
+        .filter(|l| applied.contains(&l.id))
         .collect();
     write_attrs(conn, tables, &applied).await
-}
-
-/// A row's score as of a stream version: what `write_scores` moves.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct ScoreRow {
-    pub tenant_id: Uuid,
-    pub lead_id: Uuid,
-    pub version: i64,
-    pub score: f64,
-}
-
-impl ScoreRow {
-    pub fn of(lead: &Lead) -> Self {
-        Self {
-            tenant_id: lead.tenant_id,
-            lead_id: lead.id,
-            version: lead.version,
-            score: lead.score,
-        }
-    }
-}
-
-/// Moves rows whose only changes are their score and version (`LeadScored`, note events):
-/// a narrow update instead of rewriting every column. Guarded by version like `write_leads`.
-pub async fn write_scores(
-    conn: &mut PgConnection,
-    tables: &Tables,
-    rows: &[ScoreRow],
-) -> Result<(), sqlx::Error> {
-    if rows.is_empty() {
-        return Ok(());
-    }
-    sqlx::query(&format!(
-        "UPDATE {} v SET score = u.score, version = u.version
-         FROM unnest($1::uuid[], $2::uuid[], $3::int8[], $4::float8[]) AS u(tenant_id, lead_id, version, score)
-         WHERE v.tenant_id = u.tenant_id AND v.lead_id = u.lead_id AND v.version < u.version",
-        tables.leads
-    ))
-    .bind(rows.iter().map(|r| r.tenant_id).collect::<Vec<_>>())
-    .bind(rows.iter().map(|r| r.lead_id).collect::<Vec<_>>())
-    .bind(rows.iter().map(|r| r.version).collect::<Vec<_>>())
-    .bind(rows.iter().map(|r| r.score).collect::<Vec<_>>())
-    .execute(conn)
-    .await?;
-    Ok(())
 }
 
 async fn write_attrs(

@@ -3,7 +3,7 @@
 
 pub mod leads;
 pub mod notes;
+pub mod scores;
 
-pub use leads::{
-    decode_row, read_leads, write_leads, write_scores, ScoreRow, Tables, LEAD_VIEW_CHECKPOINT,
-};
+pub use leads::{decode_row, read_leads, write_leads, Tables, LEAD_COLUMNS, LEAD_VIEW_CHECKPOINT};
+pub use scores::{write_scores, write_versions, ScoreRow};

@@ -6,7 +6,7 @@
 
 use anyhow::bail;
 use serde_json::{json, Value};
-use shared::read_model::decode_row;
+use shared::read_model::{decode_row, Tables, LEAD_COLUMNS};
 use shared::scoring::{score, Expr, LeadSchema, Rule};
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -111,11 +111,14 @@ async fn main() -> anyhow::Result<()> {
     let sample = extra as i64;
 
     // (1) Evaluation speed, in memory.
-    let rows = sqlx::query("SELECT * FROM lead_view WHERE tenant_id = $1 AND NOT deleted LIMIT $2")
-        .bind(tenant)
-        .bind(sample)
-        .fetch_all(&pool)
-        .await?;
+    let rows = sqlx::query(&format!(
+        "SELECT {LEAD_COLUMNS} FROM {} WHERE v.tenant_id = $1 AND NOT v.deleted LIMIT $2",
+        Tables::live().lead_rows()
+    ))
+    .bind(tenant)
+    .bind(sample)
+    .fetch_all(&pool)
+    .await?;
     let leads = rows.iter().map(decode_row).collect::<Result<Vec<_>, _>>()?;
     let rules: Vec<Rule> = RULES
         .iter()
