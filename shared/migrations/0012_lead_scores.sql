@@ -18,3 +18,6 @@ INSERT INTO lead_scores (tenant_id, lead_id, version, score)
 CREATE INDEX lead_scores_score_idx ON lead_scores (tenant_id, score, lead_id);
 DROP INDEX IF EXISTS lead_view_score_idx;
 ALTER TABLE lead_view DROP COLUMN score;
+-- Planner statistics now: without them a join with the fresh table was planned as a hash of
+-- the whole account (an attribute filter measured at 600 ms instead of 2 ms).
+ANALYZE lead_scores;
