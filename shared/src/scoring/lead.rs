@@ -5,6 +5,9 @@
 use super::{Record, Schema, Value};
 use crate::lead::{Field, FieldValue, Lead};
 
+/// The status of a lead that has none stored.
+static NEW: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| "new".to_owned());
+
 /// Resolves Lead field names (`status`, `rating`, `created_at`, ...).
 pub struct LeadSchema;
 
@@ -41,7 +44,7 @@ impl Record for Lead {
             Some(FieldValue::Text(s)) => Value::Str(s),
             Some(FieldValue::Integer(i)) => Value::Num(*i as f64),
             Some(FieldValue::Number(n)) => Value::Num(*n),
-            None if *field == Field::Status => Value::Str("new"),
+            None if *field == Field::Status => Value::Str(&NEW),
             None => Value::Nil,
         }
     }

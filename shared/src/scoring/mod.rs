@@ -73,18 +73,17 @@ impl Expr {
     }
 
     pub fn evaluate(&self, record: &impl Record) -> Outcome {
-        match eval::eval(&self.0, record) {
-            Ok(v) => {
-                let value = v.number();
-                Outcome {
-                    value: if value.is_finite() { value } else { 0.0 },
-                    division_by_zero: false,
-                }
-            }
-            Err(eval::DivisionByZero) => Outcome {
+        let mut walk = eval::Walk::new(record);
+        let value = walk.number(&self.0);
+        if walk.division_by_zero {
+            return Outcome {
                 value: 0.0,
                 division_by_zero: true,
-            },
+            };
+        }
+        Outcome {
+            value: if value.is_finite() { value } else { 0.0 },
+            division_by_zero: false,
         }
     }
 }

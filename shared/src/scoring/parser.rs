@@ -28,7 +28,7 @@ pub(super) enum Node {
     Nil,
     Num(f64),
     Bool(bool),
-    Str(Box<str>),
+    Str(String),
     Field(u16),
     Attr(Box<str>),
     Not(Box<Node>),
@@ -224,7 +224,7 @@ impl<S: Schema> Parser<'_, S> {
         let t = self.bump();
         Ok(match t.tok {
             Tok::Num(n) => Node::Num(n),
-            Tok::Str(s) => Node::Str(s.into_boxed_str()),
+            Tok::Str(s) => Node::Str(s),
             Tok::True => Node::Bool(true),
             Tok::False => Node::Bool(false),
             Tok::Nil => Node::Nil,

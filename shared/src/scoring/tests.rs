@@ -44,19 +44,24 @@ impl Record for Rec {
     }
 }
 
+/// A text value living as long as the test binary.
+fn text(s: &str) -> Value<'static> {
+    Value::Str(Box::leak(Box::new(s.to_owned())))
+}
+
 fn full() -> Rec {
     Rec {
         fields: [
-            Some(Value::Str("Acme")),
-            Some(Value::Str("Paris")),
-            Some(Value::Str("a@acme.com")),
+            Some(text("Acme")),
+            Some(text("Paris")),
+            Some(text("a@acme.com")),
             None,
             Some(Value::Num(4.5)),
             Some(Value::Num(120.0)),
             None,
         ],
         attrs: vec![
-            ("industry", Value::Str("saas")),
+            ("industry", text("saas")),
             ("employees", Value::Num(500.0)),
             ("verified", Value::Bool(true)),
         ],
@@ -409,4 +414,101 @@ fn leads_expose_every_field_and_their_attributes() {
         Expr::compile("score > 1", &LeadSchema).is_err(),
         "a score cannot score itself"
     );
+}
+
+/// The plain dynamic evaluation (every node answers a `Value`), as the typed walk must answer.
+fn reference<'a>(node: &'a parser::Node, r: &'a Rec) -> Result<Value<'a>, ()> {
+    use parser::{BinOp, Node};
+    Ok(match node {
+        Node::Nil => Value::Nil,
+        Node::Num(n) => Value::Num(*n),
+        Node::Bool(b) => Value::Bool(*b),
+        Node::Str(s) => Value::Str(s),
+        Node::Field(id) => r.field(*id),
+        Node::Attr(name) => r.attr(name),
+        Node::Not(inner) => Value::Bool(!reference(inner, r)?.truthy()),
+        Node::Neg(inner) => Value::Num(-reference(inner, r)?.number()),
+        Node::And(a, b) => Value::Bool(reference(a, r)?.truthy() && reference(b, r)?.truthy()),
+        Node::Or(a, b) => Value::Bool(reference(a, r)?.truthy() || reference(b, r)?.truthy()),
+        Node::Cond(c, then, other) => {
+            if reference(c, r)?.truthy() {
+                reference(then, r)?
+            } else {
+                reference(other, r)?
+            }
+        }
+        Node::Binary(op, a, b) => {
+            let (x, y) = (reference(a, r)?, reference(b, r)?);
+            let (n, m) = (x.number(), y.number());
+            match op {
+                BinOp::Add => Value::Num(n + m),
+                BinOp::Sub => Value::Num(n - m),
+                BinOp::Mul => Value::Num(n * m),
+                BinOp::Div if m == 0.0 => return Err(()),
+                BinOp::Div => Value::Num(n / m),
+                BinOp::Eq => Value::Bool(eval::equal(x, y)),
+                BinOp::Ne => Value::Bool(!eval::equal(x, y)),
+                _ => Value::Bool(eval::order(*op, x, y)),
+            }
+        }
+    })
+}
+
+#[test]
+fn the_typed_walk_answers_what_a_dynamic_evaluation_answers() {
+    const OPERANDS: &[&str] = &[
+        "0",
+        "1",
+        "2.5",
+        "rating",
+        "review_count",
+        "email",
+        "phone",
+        "city",
+        "nil",
+        "\"Paris\"",
+        "\"\"",
+        "attr_employees",
+        "attr_verified",
+        "attr_industry",
+        "attr_none",
+        "true",
+        "false",
+    ];
+    const OPERATORS: &[&str] = &[
+        "+", "-", "*", "/", "<", "<=", ">", ">=", "==", "!=", "&&", "||",
+    ];
+    const PREFIXES: &[&str] = &["", "", "", "!", "-"];
+    let mut rng = Rng(11);
+    let (full, empty) = (full(), Rec::default());
+    let mut divisions = 0;
+    for _ in 0..20_000 {
+        let operand = |rng: &mut Rng| format!("{}{}", rng.pick(PREFIXES), rng.pick(OPERANDS));
+        let mut src = operand(&mut rng);
+        for _ in 0..1 + rng.next() % 6 {
+            src = format!("{src} {} {}", rng.pick(OPERATORS), operand(&mut rng));
+            match rng.next() % 6 {
+                0 => src = format!("({src}) ? {} : {}", operand(&mut rng), operand(&mut rng)),
+                1 => src = format!("{} ? ({src}) : {}", operand(&mut rng), operand(&mut rng)),
+                2 => src = format!("{}({src})", rng.pick(PREFIXES)),
+                _ => {}
+            }
+        }
+        let expr = Expr::compile(&src, &TestSchema).unwrap_or_else(|e| panic!("{src}: {e}"));
+        for rec in [&full, &empty] {
+            let want = match reference(&expr.0, rec) {
+                Ok(v) if v.number().is_finite() => (v.number(), false),
+                Ok(_) => (0.0, false),
+                Err(()) => (0.0, true),
+            };
+            let got = expr.evaluate(rec);
+            divisions += usize::from(got.division_by_zero);
+            assert_eq!(
+                (got.value.to_bits(), got.division_by_zero),
+                (want.0.to_bits(), want.1),
+                "{src}"
+            );
+        }
+    }
+    assert!(divisions > 100, "divisions by zero were met ({divisions})");
 }
