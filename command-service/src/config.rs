@@ -14,6 +14,9 @@ pub struct CommandConfig {
     pub relay: RelayConfig,
     /// `RESCORE_WORKER` (default true): work queued account rescores in this process.
     pub rescore_worker: bool,
+    /// `RESCORE_WORKERS` (default 2): how many batches of rescores this process works at once
+    /// (each on its own part of a job).
+    pub rescore_workers: usize,
 }
 
 #[derive(Debug, Clone)]
@@ -57,6 +60,7 @@ impl CommandConfig {
             listen: parse_or("COMMAND_LISTEN", SocketAddr::from(([127, 0, 0, 1], 8081)))?,
             key_cache_ttl: Duration::from_secs(parse_or("API_KEY_CACHE_SECS", 60)?),
             rescore_worker: or_default("RESCORE_WORKER", "true") != "false",
+            rescore_workers: parse_or("RESCORE_WORKERS", 2)?,
             relay: RelayConfig {
                 enabled: or_default("RELAY_ENABLED", "true") != "false",
                 batch_size: parse_or("RELAY_BATCH", d.batch_size)?,

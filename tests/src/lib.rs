@@ -121,6 +121,7 @@ impl TestApp {
                 ..RelayConfig::default()
             },
             rescore_worker: options.rescore_worker,
+            rescore_workers: 2,
         };
         let edge_config = EdgeConfig {
             common,
@@ -255,6 +256,21 @@ impl TestApp {
             .fetch_one(&self.pool)
             .await
             .unwrap()
+    }
+
+    /// `LeadScored` events stored, of every account.
+    pub async fn scored_events(&self) -> i64 {
+        sqlx::query_scalar("SELECT count(*) FROM events WHERE event_type = 'LeadScored'")
+            .fetch_one(&self.pool)
+            .await
+            .unwrap()
+    }
+
+    /// Creates a scoring rule (asserting 201) and answers it.
+    pub async fn rule(&self, key: &str, body: Value) -> Value {
+        let (status, rule) = self.post(key, "/scoring-rules", body).await;
+        assert_eq!(status, StatusCode::CREATED, "{rule}");
+        rule
     }
 
     /// Number of distinct live leads of the account, from the dedup-independent store.

@@ -1,26 +1,13 @@
 //! Scoring rules and scores through the HTTP API (SPEC §2, §3, §6): rule CRUD and its
 //! validation, scores computed in the same command as every lead change, `LeadScored` only on
 //! a change, on-request rescoring with its breakdown, and the background rescore after a
-//! rule change reaching every lead — resumable batch by batch, never scoring twice.
+//! rule change reaching every lead (the jobs themselves: `rescore_jobs.rs`).
 
-use leadstream_tests::{assert_error, wait_for_projection, Options, TestApp};
+use leadstream_tests::{assert_error, wait_for_projection, TestApp};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use sqlx::PgPool;
 use std::time::Duration;
-
-async fn scored_events(app: &TestApp) -> i64 {
-    sqlx::query_scalar("SELECT count(*) FROM events WHERE event_type = 'LeadScored'")
-        .fetch_one(&app.pool)
-        .await
-        .unwrap()
-}
-
-async fn rule(app: &TestApp, key: &str, body: Value) -> Value {
-    let (status, rule) = app.post(key, "/scoring-rules", body).await;
-    assert_eq!(status, StatusCode::CREATED, "{rule}");
-    rule
-}
 
 /// Waits until the account has no unfinished rescore job.
 async fn wait_for_jobs(app: &TestApp, key: &str) -> Value {
@@ -45,21 +32,21 @@ async fn wait_for_jobs(app: &TestApp, key: &str) -> Value {
 async fn rules_are_created_listed_by_priority_merged_on_update_and_deleted(pool: PgPool) {
     let app = TestApp::spawn(pool).await;
     let (k, other) = (app.register().await.api_key, app.register().await.api_key);
-    let a = rule(
-        &app,
-        &k,
-        json!({"name": "Has email", "expression": "email != nil ? 30 : 0", "priority": 5}),
-    )
-    .await;
+    let a = app
+        .rule(
+            &k,
+            json!({"name": "Has email", "expression": "email != nil ? 30 : 0", "priority": 5}),
+        )
+        .await;
     assert_eq!(a["weight"], json!(1.0));
     assert_eq!(a["priority"], json!(5));
     assert!(a["created_at"].is_i64() && a["updated_at"].is_i64());
-    let b = rule(
-        &app,
-        &k,
-        json!({"name": "Rating", "expression": "rating * 10", "weight": 0.5}),
-    )
-    .await;
+    let b = app
+        .rule(
+            &k,
+            json!({"name": "Rating", "expression": "rating * 10", "weight": 0.5}),
+        )
+        .await;
     assert_eq!(b["priority"], json!(0));
 
     let (_, list) = app
@@ -192,7 +179,7 @@ async fn bad_rules_are_refused_with_the_position_and_write_nothing(pool: PgPool)
             "{body}: {answer}"
         );
     }
-    let r = rule(&app, &k, json!({"name": "ok", "expression": "1"})).await;
+    let r = app.rule(&k, json!({"name": "ok", "expression": "1"})).await;
     let after_create = app.event_count().await;
     let (status, answer) = app
         .put(
@@ -220,22 +207,19 @@ async fn every_lead_change_rescores_in_the_same_command(pool: PgPool) {
         .post(&k, "/leads", json!({"name": "Plain", "source": "s"}))
         .await;
     assert_eq!(plain["score"], json!(0.0));
-    assert_eq!(scored_events(&app).await, 0);
+    assert_eq!(app.scored_events().await, 0);
 
-    rule(
-        &app,
+    app.rule(
         &k,
         json!({"name": "email", "expression": "email != nil ? 30 : 0"}),
     )
     .await;
-    rule(
-        &app,
+    app.rule(
         &k,
         json!({"name": "rating", "expression": "rating >= 4 ? rating * 10 : 0", "weight": 0.5}),
     )
     .await;
-    rule(
-        &app,
+    app.rule(
         &k,
         json!({"name": "saas", "expression": "attr_industry == \"saas\" ? 25 : 0"}),
     )
@@ -266,7 +250,7 @@ async fn every_lead_change_rescores_in_the_same_command(pool: PgPool) {
         .await;
     assert_eq!(updated["score"], json!(47.5));
     // An update that leaves the score alone writes no LeadScored.
-    let scored = scored_events(&app).await;
+    let scored = app.scored_events().await;
     let (_, same) = app
         .put(
             &k,
@@ -275,7 +259,7 @@ async fn every_lead_change_rescores_in_the_same_command(pool: PgPool) {
         )
         .await;
     assert_eq!(same["score"], json!(47.5));
-    assert_eq!(scored_events(&app).await, scored);
+    assert_eq!(app.scored_events().await, scored);
 
     // The read model has it: filter and sort by score.
     wait_for_projection(&app.pool).await;
@@ -312,14 +296,12 @@ async fn on_request_scores_and_their_breakdown(pool: PgPool) {
         )
         .await;
     let id = lead["id"].as_str().unwrap().to_owned();
-    rule(
-        &app,
+    app.rule(
         &k,
         json!({"name": "rating", "expression": "rating * 10", "weight": 1.5}),
     )
     .await;
-    rule(
-        &app,
+    app.rule(
         &k,
         json!({"name": "per review", "expression": "100 / review_count"}),
     )
@@ -389,12 +371,9 @@ async fn a_rule_change_rescores_every_lead_in_the_background(pool: PgPool) {
             .await
             .unwrap();
     }
-    let r = rule(
-        &app,
-        &k,
-        json!({"name": "rating", "expression": "rating * 10"}),
-    )
-    .await;
+    let r = app
+        .rule(&k, json!({"name": "rating", "expression": "rating * 10"}))
+        .await;
     let jobs = wait_for_jobs(&app, &k).await;
     assert_eq!(jobs["jobs"][0]["status"], "done");
     assert_eq!(jobs["jobs"][0]["done"], json!(40));
@@ -403,7 +382,7 @@ async fn a_rule_change_rescores_every_lead_in_the_background(pool: PgPool) {
         json!(32),
         "rating 0 keeps score 0"
     );
-    assert_eq!(scored_events(&app).await, 32);
+    assert_eq!(app.scored_events().await, 32);
     let scored: f64 = sqlx::query_scalar(
         "SELECT (payload->>'score')::float8 FROM events WHERE stream_id = $1 AND event_type = 'LeadScored'",
     )
@@ -451,85 +430,4 @@ async fn a_rule_change_rescores_every_lead_in_the_background(pool: PgPool) {
     wait_for_jobs(&app, &k).await;
     wait_for_projection(&app.pool).await;
     check(|_| 0.0).await;
-}
-
-/// Batches commit one at a time with the job's cursor: stopping between batches (a crash)
-/// and resuming scores every lead exactly once.
-#[sqlx::test(migrator = "shared::db::MIGRATOR")]
-async fn a_rescore_job_resumes_after_a_stop_without_scoring_twice(pool: PgPool) {
-    let app = TestApp::spawn_with(
-        pool.clone(),
-        Options {
-            rescore_worker: false,
-            ..Options::default()
-        },
-    )
-    .await;
-    let k = app.register().await.api_key;
-    for chunk in 0..3 {
-        let leads: Vec<Value> = (0..1000)
-            .map(|i| json!({"name": format!("L{chunk}-{i}"), "source": "s", "rating": 4}))
-            .collect();
-        let (status, _) = app.post(&k, "/leads/batch", json!({"leads": leads})).await;
-        assert_eq!(status, StatusCode::CREATED);
-    }
-    rule(
-        &app,
-        &k,
-        json!({"name": "rating", "expression": "rating * 10"}),
-    )
-    .await;
-
-    // One batch, then "crash": nothing else runs the job.
-    assert!(command_service::app::rescore::step(&pool, 1000)
-        .await
-        .unwrap());
-    assert!(command_service::app::rescore::step(&pool, 1000)
-        .await
-        .unwrap());
-    let (_, jobs) = app.call(Method::GET, "/scoring-jobs", Some(&k), None).await;
-    let job = &jobs["jobs"][0];
-    assert_eq!(
-        (
-            job["status"].as_str(),
-            job["done"].as_i64(),
-            job["total"].as_i64()
-        ),
-        (Some("running"), Some(2000), Some(3000))
-    );
-    assert_eq!(scored_events(&app).await, 2000);
-
-    // A fresh worker (another process) picks it up where it stopped.
-    while command_service::app::rescore::step(&pool, 1000)
-        .await
-        .unwrap()
-    {}
-    let (_, job) = app
-        .call(
-            Method::GET,
-            &format!("/scoring-jobs/{}", job["id"].as_str().unwrap()),
-            Some(&k),
-            None,
-        )
-        .await;
-    assert_eq!(job["status"], "done");
-    assert_eq!(job["done"], json!(3000));
-    let per_lead: Vec<i64> = sqlx::query_scalar(
-        "SELECT count(*) FROM events WHERE event_type = 'LeadScored' GROUP BY stream_id",
-    )
-    .fetch_all(&pool)
-    .await
-    .unwrap();
-    assert_eq!(per_lead.len(), 3000);
-    assert!(
-        per_lead.iter().all(|n| *n == 1),
-        "each lead scored exactly once"
-    );
-
-    // Large accounts get a job handle from POST /leads/score/batch.
-    let (status, body) = app
-        .call(Method::POST, "/leads/score/batch", Some(&k), None)
-        .await;
-    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
-    assert_eq!(body["job"]["status"], "pending");
 }

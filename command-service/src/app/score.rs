@@ -120,7 +120,8 @@ pub async fn score_all(pool: &PgPool, ctx: &CommandContext) -> Result<ScoreAll, 
             tx.commit().await?;
             return Ok(ScoreAll::Queued(job));
         }
-        let outcome = rescore_batch(&mut tx, ctx.tenant, None, AT_ONCE, &ctx.metadata).await?;
+        let outcome =
+            rescore_batch(&mut tx, ctx.tenant, (None, None), AT_ONCE, &ctx.metadata).await?;
         tx.commit().await?;
         Ok(ScoreAll::Done(outcome.scores))
     })
