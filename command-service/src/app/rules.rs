@@ -64,10 +64,7 @@ pub async fn enqueue_rescore(
         .bind(reason)
         .execute(&mut *conn)
         .await?;
-    sqlx::query("SELECT pg_notify('leadstream_rescore', $1::text)")
-        .bind(id)
-        .execute(conn)
-        .await?;
+    super::rescore::wake_workers(conn, id).await?;
     Ok(id)
 }
 

@@ -170,11 +170,17 @@ async fn start_next_job(conn: &mut PgConnection, plan: &Plan) -> Result<bool, sq
     .bind(total)
     .execute(&mut *conn)
     .await?;
+    wake_workers(conn, job_id).await?;
+    Ok(true)
+}
+
+/// Wakes the rescore workers of every replica when the caller's transaction commits.
+pub async fn wake_workers(conn: &mut PgConnection, job_id: Uuid) -> Result<(), sqlx::Error> {
     sqlx::query("SELECT pg_notify('leadstream_rescore', $1::text)")
         .bind(job_id)
-        .execute(&mut *conn)
+        .execute(conn)
         .await?;
-    Ok(true)
+    Ok(())
 }
 
 /// Works one batch of an open part, or starts a pending job; false when there is nothing to
