@@ -36,8 +36,13 @@ pub struct Options {
     pub plans: PlanTable,
     /// The sliding window of request limits.
     pub rate_window: Duration,
-    /// Run command-service's background rescore worker.
+    /// Run command-service's background rescore worker ...
     pub rescore_worker: bool,
+    /// ... with this many workers. One by default: every service of a test app shares the
+    /// test's pool of five connections (two workers in their batch transactions, beside the
+    /// relay's, the projector's and the listeners' connections, starved the HTTP handlers).
+    /// `rescore_jobs.rs` drives parallel workers itself.
+    pub rescore_workers: usize,
 }
 
 impl Default for Options {
@@ -51,6 +56,7 @@ impl Default for Options {
             plans: PlanTable::default(),
             rate_window: Duration::from_secs(600),
             rescore_worker: true,
+            rescore_workers: 1,
         }
     }
 }
@@ -121,7 +127,7 @@ impl TestApp {
                 ..RelayConfig::default()
             },
             rescore_worker: options.rescore_worker,
-            rescore_workers: 2,
+            rescore_workers: options.rescore_workers,
         };
         let edge_config = EdgeConfig {
             common,
