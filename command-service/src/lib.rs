@@ -39,7 +39,7 @@ pub async fn run(
     let rescore = config.rescore_worker.then(|| {
         tokio::spawn(app::rescore::run(
             pool.clone(),
-            app::rescore::Plan::default(),
+            app::rescore::RescorePlan::default(),
             config.rescore_workers,
             std::time::Duration::from_secs(1),
             shutdown.clone(),

@@ -3,7 +3,7 @@
 //! workers part by part, and closed exactly when the last part finishes — also when two
 //! workers finish the last two parts at the same moment.
 
-use command_service::app::rescore::{step, Plan};
+use command_service::app::rescore::{step, RescorePlan};
 use leadstream_tests::{Options, TestApp};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
@@ -64,7 +64,7 @@ async fn scores_per_lead(pool: &PgPool) -> Vec<i64> {
 #[sqlx::test(migrator = "shared::db::MIGRATOR")]
 async fn a_rescore_job_resumes_after_a_stop_without_scoring_twice(pool: PgPool) {
     let (app, k) = queued_job(&pool, 3000).await;
-    let plan = Plan {
+    let plan = RescorePlan {
         batch: 500,
         part_leads: 1000,
         max_parts: 8,
@@ -128,7 +128,7 @@ async fn waiting_on_the_job(conn: &mut PgConnection) -> i64 {
 async fn two_workers_share_a_job_by_parts_and_the_last_one_to_finish_closes_it(pool: PgPool) {
     let (app, k) = queued_job(&pool, 2000).await;
     // Two parts of 1,000 leads, each done in one batch.
-    let plan = Plan {
+    let plan = RescorePlan {
         batch: 1500,
         part_leads: 1000,
         max_parts: 8,

@@ -11,4 +11,4 @@ mod worker;
 
 pub use batch::{rescore_batch, BatchOutcome};
 pub use jobs::{get_job, list_jobs, Job};
-pub use worker::{run, step, wake_workers, Plan};
+pub use worker::{run, step, wake_workers, RescorePlan};

@@ -17,7 +17,7 @@ use uuid::Uuid;
 
 /// How jobs are cut up.
 #[derive(Debug, Clone, Copy)]
-pub struct Plan {
+pub struct RescorePlan {
     /// Leads per batch transaction (larger batches: fewer commits and wake-ups of the relay
     /// and projector; 2,500 was no faster than 1,000 at 1M leads).
     pub batch: i64,
@@ -27,7 +27,7 @@ pub struct Plan {
     pub max_parts: i64,
 }
 
-impl Default for Plan {
+impl Default for RescorePlan {
     fn default() -> Self {
         Self {
             batch: 1000,
@@ -61,7 +61,11 @@ async fn next_part(conn: &mut PgConnection) -> Result<Option<Part>, sqlx::Error>
 
 /// One batch of `part`: its leads scored, its cursor and the job's counts moved; when the part
 /// ran out of leads it is finished, and the job with it if it was the last.
-async fn work_part(conn: &mut PgConnection, part: &Part, plan: &Plan) -> Result<(), WriteError> {
+async fn work_part(
+    conn: &mut PgConnection,
+    part: &Part,
+    plan: &RescorePlan,
+) -> Result<(), WriteError> {
     let metadata = EventMetadata {
         actor: Some("system:rescore".into()),
         correlation_id: Some(part.job_id),
@@ -110,7 +114,7 @@ async fn work_part(conn: &mut PgConnection, part: &Part, plan: &Plan) -> Result<
 
 /// Starts the oldest pending job: its total, its parts (split at every `size`-th lead id), its
 /// status; wakes every worker. False when no job is pending (or another worker starts it).
-async fn start_next_job(conn: &mut PgConnection, plan: &Plan) -> Result<bool, sqlx::Error> {
+async fn start_next_job(conn: &mut PgConnection, plan: &RescorePlan) -> Result<bool, sqlx::Error> {
     let job: Option<(Uuid, Uuid)> = sqlx::query_as(
         "SELECT job_id, tenant_id FROM rescore_jobs WHERE status = 'pending'
          ORDER BY created_at LIMIT 1 FOR UPDATE SKIP LOCKED",
@@ -185,7 +189,7 @@ pub async fn wake_workers(conn: &mut PgConnection, job_id: Uuid) -> Result<(), s
 
 /// Works one batch of an open part, or starts a pending job; false when there is nothing to
 /// do (no open job, or every open part is being worked by another worker).
-pub async fn step(pool: &PgPool, plan: &Plan) -> Result<bool, ApiError> {
+pub async fn step(pool: &PgPool, plan: &RescorePlan) -> Result<bool, ApiError> {
     with_retries(|| async {
         let mut tx = pool.begin().await?;
         let worked = match next_part(&mut tx).await? {
@@ -205,7 +209,7 @@ pub async fn step(pool: &PgPool, plan: &Plan) -> Result<bool, ApiError> {
 /// or started, by any replica), with a fallback poll.
 pub async fn run(
     pool: PgPool,
-    plan: Plan,
+    plan: RescorePlan,
     workers: usize,
     poll: Duration,
     shutdown: CancellationToken,
@@ -226,7 +230,7 @@ pub async fn run(
 
 async fn work(
     pool: &PgPool,
-    plan: &Plan,
+    plan: &RescorePlan,
     wake: &Notify,
     poll: Duration,
     shutdown: &CancellationToken,
