@@ -1,6 +1,6 @@
-//! A page of leads (`lead_view` with `lead_scores`) for a `ListQuery`: tenant and liveness first, the filters folded left
-//! to right, the keyset condition from the cursor, a total order (sort key, then id), and one
-//! row more than the limit to know whether another page exists.
+//! A page of leads (`lead_view` with `lead_scores`) for a `ListQuery`: tenant and liveness
+//! first, the filters folded left to right, the keyset condition from the cursor, a total order
+//! (sort key, then id), and one row more than the limit to know whether another page exists.
 
 use super::condition::{number_column, push_condition, text_column};
 use serde_json::{json, Value};
@@ -128,7 +128,7 @@ pub fn select<'a>(
     let tables = Tables::live();
     let late_scores = limit.is_some() && !uses_score(query);
     let mut q = QueryBuilder::<Postgres>::new(if late_scores {
-        "SELECT v.*, s.score, s.version AS score_version FROM (SELECT v.*".to_owned()
+        format!("SELECT {LEAD_COLUMNS} FROM (SELECT v.*")
     } else {
         format!("SELECT {LEAD_COLUMNS}")
     });

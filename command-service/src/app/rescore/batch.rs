@@ -12,9 +12,9 @@ use std::collections::HashMap;
 use uuid::Uuid;
 
 /// The leads of `tenant` after `cursor` up to `upto` (by id, at most `limit`; deleted ones
-/// included, they are skipped) with their current state. A state comes from the lead read model when it is
-/// at the stream's version (checked in the caller's transaction; an append that follows is
-/// compare-and-set on that version anyway), else from the event store.
+/// included, they are skipped) with their current state. A state comes from the lead read
+/// model when it is at the stream's version (checked in the caller's transaction; an append
+/// that follows is compare-and-set on that version anyway), else from the event store.
 async fn next_leads(
     conn: &mut PgConnection,
     tenant: Uuid,
