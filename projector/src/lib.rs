@@ -58,12 +58,20 @@ pub async fn run(
     listener: TcpListener,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
-    let runner = tokio::spawn(run_projection(
-        pool.clone(),
-        lead_view::LeadView::live(),
-        projection,
-        shutdown.clone(),
-    ));
+    let (follow_pool, follow_shutdown) = (pool.clone(), shutdown.clone());
+    let runner = tokio::spawn(async move {
+        if let Err(e) = rebuild::repair_if_legacy(&follow_pool, &follow_shutdown).await {
+            tracing::error!(error = %e, "repairing the read model failed");
+            return;
+        }
+        run_projection(
+            follow_pool,
+            lead_view::LeadView::live(),
+            projection,
+            follow_shutdown,
+        )
+        .await
+    });
     tracing::info!(addr = %listener.local_addr()?, "projector listening");
     axum::serve(listener, router(pool))
         .with_graceful_shutdown(shutdown.clone().cancelled_owned())

@@ -9,9 +9,13 @@ use anyhow::{bail, Context};
 use futures::{StreamExt, TryStreamExt};
 use shared::events::StoredEvent;
 use shared::store::projection::Projection;
-use shared::store::tail;
+use shared::store::{
+    drop_checkpoint, load_checkpoint, lock_checkpoint, save_checkpoint, save_repaired, tail,
+    LogPosition,
+};
 use sqlx::{Connection, PgConnection, PgPool};
 use std::time::{Duration, Instant};
+use tokio_util::sync::CancellationToken;
 
 const SUFFIX: &str = "_next";
 const REBUILD_CHECKPOINT: &str = "lead-view-rebuild";
@@ -21,13 +25,13 @@ const REBUILD_LOCK: i64 = 0x6c65_6164_7265_6275; // "leadrebu"
 #[derive(Debug, Clone, Copy)]
 pub struct Progress {
     pub events: u64,
-    pub position: i64,
+    pub position: LogPosition,
 }
 
 #[derive(Debug, Clone, Copy)]
 pub struct RebuildReport {
     pub events: u64,
-    pub position: i64,
+    pub position: LogPosition,
     pub elapsed: Duration,
     /// Of `elapsed`: replaying history into the fresh tables, then building their indexes
     /// and statistics.
@@ -47,10 +51,10 @@ async fn replay(
     let reader_pool = pool.clone();
     let reader = tokio::spawn(async move {
         let mut conn = reader_pool.acquire().await?;
-        let mut after = 0;
+        let mut after = LogPosition::START;
         loop {
             let events = tail(&mut conn, after, BATCH).await?;
-            let Some(last) = events.last().map(|e| e.position) else {
+            let Some(last) = events.last().map(StoredEvent::log_position) else {
                 return Ok::<_, sqlx::Error>(());
             };
             after = last;
@@ -61,11 +65,11 @@ async fn replay(
     });
     let mut done = Progress {
         events: 0,
-        position: 0,
+        position: LogPosition::START,
     };
     let mut last_report = Instant::now();
     while let Some(events) = rx.recv().await {
-        let Some(last) = events.last().map(|e| e.position) else {
+        let Some(last) = events.last().map(StoredEvent::log_position) else {
             continue;
         };
         let mut t = pool.begin().await?;
@@ -74,11 +78,7 @@ async fn replay(
             .execute(&mut *t)
             .await?;
         projection.apply(&mut t, &events).await?;
-        sqlx::query("UPDATE checkpoints SET position = $2, updated_at = now() WHERE name = $1")
-            .bind(REBUILD_CHECKPOINT)
-            .bind(last)
-            .execute(&mut *t)
-            .await?;
+        save_checkpoint(&mut t, REBUILD_CHECKPOINT, last).await?;
         t.commit().await?;
         done.events += events.len() as u64;
         done.position = last;
@@ -153,13 +153,8 @@ async fn create_fresh_tables(
             sqlx::query(&stmt).execute(&mut *tx).await?;
         }
     }
-    sqlx::query(
-        "INSERT INTO checkpoints (name, position) VALUES ($1, 0)
-         ON CONFLICT (name) DO UPDATE SET position = 0, updated_at = now()",
-    )
-    .bind(REBUILD_CHECKPOINT)
-    .execute(&mut *tx)
-    .await?;
+    drop_checkpoint(&mut tx, REBUILD_CHECKPOINT).await?;
+    save_checkpoint(&mut tx, REBUILD_CHECKPOINT, LogPosition::START).await?;
     tx.commit().await
 }
 
@@ -224,22 +219,15 @@ async fn switch(
     live: &Tables,
     next: &Tables,
     renames: &[(String, String)],
-) -> anyhow::Result<(i64, u64)> {
+) -> anyhow::Result<(LogPosition, u64)> {
     let mut tx = pool.begin().await?;
     // Hold the live projector off: it steps only with this row locked.
-    sqlx::query("INSERT INTO checkpoints (name) VALUES ($1) ON CONFLICT (name) DO NOTHING")
-        .bind(CHECKPOINT)
-        .execute(&mut *tx)
-        .await?;
-    sqlx::query("SELECT position FROM checkpoints WHERE name = $1 FOR UPDATE")
-        .bind(CHECKPOINT)
-        .execute(&mut *tx)
-        .await?;
-    let mut position = shared::store::projection::checkpoint(pool, REBUILD_CHECKPOINT).await?;
+    lock_checkpoint(&mut tx, CHECKPOINT).await?;
+    let mut position = load_checkpoint(&mut tx, REBUILD_CHECKPOINT).await?.at;
     let mut caught_up = 0u64;
     loop {
         let events = tail(&mut tx, position, BATCH).await?;
-        let Some(last) = events.last().map(|e| e.position) else {
+        let Some(last) = events.last().map(StoredEvent::log_position) else {
             break;
         };
         projection.apply(&mut tx, &events).await?;
@@ -259,15 +247,43 @@ async fn switch(
             .execute(&mut *tx)
             .await?;
     }
-    sqlx::query("UPDATE checkpoints SET position = $2, updated_at = now() WHERE name = $1")
-        .bind(CHECKPOINT)
-        .bind(position)
-        .execute(&mut *tx)
-        .await?;
-    sqlx::query("DELETE FROM checkpoints WHERE name = $1")
-        .bind(REBUILD_CHECKPOINT)
-        .execute(&mut *tx)
-        .await?;
+    // A rebuilt model is whole whatever order the old checkpoint was kept in.
+    save_repaired(&mut tx, CHECKPOINT, position).await?;
+    drop_checkpoint(&mut tx, REBUILD_CHECKPOINT).await?;
     tx.commit().await?;
     Ok((position, caught_up))
+}
+
+/// Rebuilds the lead read model when its checkpoint predates the follower order (migration
+/// 0015): the old order may have skipped events, so the model is replayed whole. Returns once
+/// the checkpoint is current (a rebuild by another replica is waited for).
+pub async fn repair_if_legacy(pool: &PgPool, shutdown: &CancellationToken) -> anyhow::Result<()> {
+    loop {
+        let at = load_checkpoint(&mut *pool.acquire().await?, CHECKPOINT).await?;
+        let Some(legacy) = at.legacy_position else {
+            return Ok(());
+        };
+        tracing::warn!(
+            legacy,
+            "lead-view checkpoint predates the follower order: rebuilding the read model"
+        );
+        match rebuild(
+            pool,
+            |p| tracing::info!(events = p.events, at = %p.position, "repair rebuild"),
+        )
+        .await
+        {
+            Ok(report) => {
+                tracing::info!(events = report.events, elapsed = ?report.elapsed, "read model repaired");
+            }
+            Err(e) if shutdown.is_cancelled() => return Err(e),
+            Err(e) => {
+                tracing::warn!(error = %e, "repair rebuild did not run; looking again");
+                tokio::select! {
+                    _ = shutdown.cancelled() => return Ok(()),
+                    _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+                }
+            }
+        }
+    }
 }

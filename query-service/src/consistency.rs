@@ -1,6 +1,8 @@
 //! Read-your-writes (invariant 6): before answering, a read waits until the lead read model has
-//! applied everything its tenant has committed. No header is needed: the tenant's last
-//! position comes from the event store (one index probe), the model's from its checkpoint.
+//! applied everything its tenant has committed. No header is needed: the model has caught up
+//! when no event of the tenant lies past its checkpoint in the follower order (invariant 3:
+//! the pair of transaction id and position), one probe of the `(tenant_id, tx_id, position)`
+//! index.
 //! The wait is bounded; past the bound the read answers what it has and says so.
 
 use axum::http::{HeaderName, HeaderValue};
@@ -27,7 +29,8 @@ impl Freshness {
     }
 }
 
-/// Waits (at most `bound`) until `checkpoint` has passed the tenant's last event.
+/// Waits (at most `bound`) until `checkpoint` has passed the tenant's last event. A
+/// checkpoint still in the old position-only order (being repaired) is never caught up.
 pub async fn wait_for_tenant(
     pool: &PgPool,
     tenant: Uuid,
@@ -37,14 +40,9 @@ pub async fn wait_for_tenant(
     let started = Instant::now();
     let mut pause = Duration::from_millis(1);
     loop {
-        let caught_up: bool = sqlx::query_scalar(
-            "SELECT coalesce((SELECT max(position) FROM events WHERE tenant_id = $1), 0)
-                 <= coalesce((SELECT position FROM checkpoints WHERE name = $2), 0)",
-        )
-        .bind(tenant)
-        .bind(checkpoint)
-        .fetch_one(pool)
-        .await?;
+        let caught_up =
+            shared::store::has_passed(&mut *pool.acquire().await?, checkpoint, Some(tenant))
+                .await?;
         if caught_up {
             return Ok(Freshness::Fresh);
         }

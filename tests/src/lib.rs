@@ -294,20 +294,18 @@ impl TestApp {
 
 /// Waits until the lead read model has applied every committed event.
 pub async fn wait_for_projection(pool: &PgPool) {
-    let last: i64 = sqlx::query_scalar("SELECT coalesce(max(position), 0) FROM events")
-        .fetch_one(pool)
-        .await
-        .unwrap();
     for _ in 0..400 {
-        let at = shared::store::projection::checkpoint(pool, projector::lead_view::CHECKPOINT)
+        let mut conn = pool.acquire().await.unwrap();
+        if shared::store::has_passed(&mut conn, projector::lead_view::CHECKPOINT, None)
             .await
-            .unwrap();
-        if at >= last {
+            .unwrap()
+        {
             return;
         }
+        drop(conn);
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
-    panic!("the projector never reached position {last}");
+    panic!("the projector never caught up with the event store");
 }
 
 /// Asserts the documented error shape and code.

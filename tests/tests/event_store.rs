@@ -5,7 +5,9 @@ use serde_json::json;
 use shared::events::lead::LeadEvent;
 use shared::events::{DomainEvent, EventMetadata, NewEvent};
 use shared::lead::Field;
-use shared::store::{append, read_stream, tail, AppendError, ExpectedVersion, StreamAppend};
+use shared::store::{
+    append, read_stream, tail, AppendError, ExpectedVersion, LogPosition, StreamAppend,
+};
 use sqlx::{Acquire, PgPool};
 use std::time::Duration;
 use uuid::Uuid;
@@ -139,7 +141,7 @@ async fn two_concurrent_appends_to_one_stream_give_exactly_one_conflict(pool: Pg
 
 /// Polls the tail until `want` events are visible (other tests' transactions can hold the
 /// snapshot's xmin back for a moment; the tail then waits, it never skips).
-async fn tail_until(pool: &PgPool, after: i64, want: usize) -> Vec<i64> {
+async fn tail_until(pool: &PgPool, after: LogPosition, want: usize) -> Vec<i64> {
     for _ in 0..200 {
         let mut conn = pool.acquire().await.unwrap();
         let got: Vec<i64> = tail(&mut conn, after, 100)
@@ -188,7 +190,7 @@ async fn the_tail_never_skips_an_event_committed_late_with_a_lower_position(pool
         .unwrap();
     assert_eq!(visible, 1);
     for _ in 0..5 {
-        let seen: Vec<i64> = tail(&mut conn, 0, 100)
+        let seen: Vec<i64> = tail(&mut conn, LogPosition::START, 100)
             .await
             .unwrap()
             .iter()
@@ -204,7 +206,7 @@ async fn the_tail_never_skips_an_event_committed_late_with_a_lower_position(pool
 
     a.commit().await.unwrap();
     assert_eq!(
-        tail_until(&pool, 0, 2).await,
+        tail_until(&pool, LogPosition::START, 2).await,
         vec![pa, pb],
         "both, in position order"
     );
@@ -214,7 +216,7 @@ async fn the_tail_never_skips_an_event_committed_late_with_a_lower_position(pool
 async fn a_tailer_following_two_out_of_order_writers_reads_every_event_exactly_once(pool: PgPool) {
     let tenant = Uuid::new_v4();
     let mut seen: Vec<i64> = Vec::new();
-    let mut after = 0;
+    let mut after = LogPosition::START;
     let mut committed = Vec::new();
     for _round in 0..5 {
         let mut slow = pool.begin().await.unwrap();
@@ -236,7 +238,7 @@ async fn a_tailer_following_two_out_of_order_writers_reads_every_event_exactly_o
         let mut conn = pool.acquire().await.unwrap();
         for e in tail(&mut conn, after, 100).await.unwrap() {
             seen.push(e.position);
-            after = e.position;
+            after = e.log_position();
         }
         drop(conn);
         slow.commit().await.unwrap();
@@ -248,7 +250,7 @@ async fn a_tailer_following_two_out_of_order_writers_reads_every_event_exactly_o
         let mut conn = pool.acquire().await.unwrap();
         for e in tail(&mut conn, after, 100).await.unwrap() {
             seen.push(e.position);
-            after = e.position;
+            after = e.log_position();
         }
         if seen.len() >= committed.len() {
             break;
@@ -321,4 +323,122 @@ async fn a_v1_event_stored_long_ago_is_upcast_when_read(pool: PgPool) {
         panic!()
     };
     assert_eq!(created.lead.fields[&Field::Status].as_text(), Some("new"));
+}
+
+/// Issue 11: a transaction takes its id first and its position last. A (older id) inserts
+/// the higher position and commits first; B (younger id, lower position) commits after a
+/// tailer has read A. Ordering and checkpointing by position alone skipped B.
+#[sqlx::test(migrator = "shared::db::MIGRATOR")]
+async fn the_tail_hands_out_a_lower_position_committed_after_an_older_transactions_higher_one(
+    pool: PgPool,
+) {
+    let tenant = Uuid::new_v4();
+    let mut a = pool.begin().await.unwrap();
+    let _: i64 = sqlx::query_scalar("SELECT pg_current_xact_id()::text::bigint")
+        .fetch_one(&mut *a)
+        .await
+        .unwrap(); // A takes its id now
+    let mut b = pool.begin().await.unwrap();
+    let pb = append(
+        &mut b,
+        &[to(Uuid::new_v4(), tenant, ExpectedVersion::NoStream, 1)],
+    )
+    .await
+    .unwrap()[0];
+    let pa = append(
+        &mut a,
+        &[to(Uuid::new_v4(), tenant, ExpectedVersion::NoStream, 1)],
+    )
+    .await
+    .unwrap()[0];
+    assert!(pb < pa, "B holds the lower position");
+    a.commit().await.unwrap();
+
+    // The tailer reads while B is still open: it may hand out A (older than every running
+    // transaction), and must move its checkpoint past A only.
+    let mut after = LogPosition::START;
+    let mut seen = Vec::new();
+    for _ in 0..200 {
+        let mut conn = pool.acquire().await.unwrap();
+        for e in tail(&mut conn, after, 100).await.unwrap() {
+            seen.push(e.position);
+            after = e.log_position();
+        }
+        if !seen.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert_eq!(seen, vec![pa], "A is handed out while B runs");
+    b.commit().await.unwrap();
+    seen.extend(tail_until(&pool, after, 1).await);
+    assert_eq!(seen, vec![pa, pb], "B too, once, after A");
+}
+
+/// Within one stream the follower order is the version order: an append by a transaction
+/// older than the stream's last writer is refused (it would come before that writer's event
+/// in the follower order), and succeeds when retried in a new transaction.
+#[sqlx::test(migrator = "shared::db::MIGRATOR")]
+async fn an_append_by_a_transaction_older_than_the_streams_last_writer_is_a_conflict(pool: PgPool) {
+    let tenant = Uuid::new_v4();
+    let stream = Uuid::new_v4();
+    append(
+        &mut pool.acquire().await.unwrap(),
+        &[to(stream, tenant, ExpectedVersion::NoStream, 1)],
+    )
+    .await
+    .unwrap();
+    let mut old = pool.begin().await.unwrap();
+    let _: i64 = sqlx::query_scalar("SELECT pg_current_xact_id()::text::bigint")
+        .fetch_one(&mut *old)
+        .await
+        .unwrap();
+    let mut young = pool.begin().await.unwrap();
+    append(
+        &mut young,
+        &[to(stream, tenant, ExpectedVersion::Exact(1), 1)],
+    )
+    .await
+    .unwrap();
+    young.commit().await.unwrap();
+    // The old transaction now sees version 2 and appends version 3 on top of it.
+    let err = append(
+        &mut old,
+        &[to(stream, tenant, ExpectedVersion::Exact(2), 1)],
+    )
+    .await
+    .unwrap_err();
+    assert!(matches!(err, AppendError::Conflict { .. }), "{err:?}");
+    let err = append(&mut old, &[to(stream, tenant, ExpectedVersion::Any, 1)])
+        .await
+        .unwrap_err();
+    assert!(matches!(err, AppendError::Conflict { .. }), "{err:?}");
+    old.rollback().await.unwrap();
+
+    let mut retry = pool.begin().await.unwrap();
+    append(
+        &mut retry,
+        &[to(stream, tenant, ExpectedVersion::Exact(2), 1)],
+    )
+    .await
+    .unwrap();
+    retry.commit().await.unwrap();
+    let mut conn = pool.acquire().await.unwrap();
+    let mut versions = Vec::new();
+    let mut after = LogPosition::START;
+    for _ in 0..200 {
+        for e in tail(&mut conn, after, 100).await.unwrap() {
+            versions.push(e.stream_version);
+            after = e.log_position();
+        }
+        if versions.len() >= 3 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert_eq!(
+        versions,
+        vec![1, 2, 3],
+        "the follower order is the version order"
+    );
 }

@@ -7,12 +7,14 @@
 
 mod leader;
 mod publish;
+mod repair;
 
 pub use leader::try_lead;
 pub use publish::{publish_events, PublishReport};
+pub use repair::{repair, RepairReport};
 
 use crate::config::RelayConfig;
-use shared::store::{has_events_after, tail, NOTIFY_CHANNEL};
+use shared::store::{has_events_after, save_checkpoint, tail, Checkpoint, NOTIFY_CHANNEL};
 use sqlx::postgres::PgListener;
 use sqlx::{Connection, PgConnection, PgPool};
 use std::time::Duration;
@@ -66,6 +68,15 @@ impl Relay {
         shared::nats::ensure_stream(&self.js, self.config.duplicate_window, self.config.max_age)
             .await
             .map_err(|e| anyhow::anyhow!("creating the JetStream stream: {e}"))?;
+        let at = load_checkpoint(&mut conn).await?;
+        if let Some(legacy) = at.legacy_position {
+            tracing::info!(
+                legacy,
+                "relay: repairing a checkpoint of the old position-only order"
+            );
+            let report = repair(&mut conn, &self.js, legacy).await?;
+            tracing::info!(?report, "relay: repaired");
+        }
         let mut listener = PgListener::connect_with(&self.pool).await?;
         listener.listen(NOTIFY_CHANNEL).await?;
         let mut backoff = Duration::from_millis(5);
@@ -78,7 +89,7 @@ impl Relay {
                 backoff = Duration::from_millis(5);
             } else {
                 let at = load_checkpoint(&mut conn).await?;
-                if has_events_after(&mut conn, at).await? {
+                if has_events_after(&mut conn, at.at).await? {
                     // Committed events wait behind an older transaction still in flight.
                     tokio::time::sleep(backoff).await;
                     backoff = (backoff * 2).min(self.config.poll_interval);
@@ -98,32 +109,19 @@ impl Relay {
 
     /// One round: publish the next events after the checkpoint, then move it.
     pub async fn step(&self, conn: &mut PgConnection) -> anyhow::Result<PublishReport> {
-        let after = load_checkpoint(conn).await?;
-        let events = tail(conn, after, self.config.batch_size).await?;
+        let at = load_checkpoint(conn).await?;
+        if let Some(legacy) = at.legacy_position {
+            anyhow::bail!("the relay checkpoint predates the follower order (legacy position {legacy}): repair it first");
+        }
+        let events = tail(conn, at.at, self.config.batch_size).await?;
         let report = publish_events(&self.js, &events).await?;
         if let Some(last) = events.last() {
-            save_checkpoint(conn, last.position).await?;
+            save_checkpoint(conn, CHECKPOINT, last.log_position()).await?;
         }
         Ok(report)
     }
 }
 
-pub async fn load_checkpoint(conn: &mut PgConnection) -> Result<i64, sqlx::Error> {
-    let row: Option<(i64,)> = sqlx::query_as("SELECT position FROM checkpoints WHERE name = $1")
-        .bind(CHECKPOINT)
-        .fetch_optional(conn)
-        .await?;
-    Ok(row.map_or(0, |r| r.0))
-}
-
-async fn save_checkpoint(conn: &mut PgConnection, position: i64) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO checkpoints (name, position) VALUES ($1, $2)
-         ON CONFLICT (name) DO UPDATE SET position = EXCLUDED.position, updated_at = now()",
-    )
-    .bind(CHECKPOINT)
-    .bind(position)
-    .execute(conn)
-    .await?;
-    Ok(())
+pub async fn load_checkpoint(conn: &mut PgConnection) -> Result<Checkpoint, sqlx::Error> {
+    shared::store::load_checkpoint(conn, CHECKPOINT).await
 }

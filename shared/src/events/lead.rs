@@ -166,6 +166,7 @@ mod tests {
             payload,
             metadata: json!({}),
             recorded_at: chrono::Utc::now(),
+            tx_id: 0,
         }
     }
 

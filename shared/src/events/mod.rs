@@ -51,6 +51,10 @@ pub struct StoredEvent {
     pub payload: Value,
     pub metadata: Value,
     pub recorded_at: DateTime<Utc>,
+    /// The writing transaction's id: with `position`, the event's place in the follower order
+    /// (`LogPosition`). Not published.
+    #[serde(skip)]
+    pub tx_id: i64,
 }
 
 /// A domain event enum of one stream type.

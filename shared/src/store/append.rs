@@ -1,6 +1,13 @@
 //! Appending events: the streams' versions move with one compare-and-set statement per kind
 //! of expectation, then every event of every stream goes in with one multi-row INSERT (whose
 //! statement trigger NOTIFYs the tailers at commit).
+//!
+//! The compare-and-set also refuses to go behind the stream's last writer: a transaction whose
+//! id is older than that of the transaction that last appended to the stream gets a conflict
+//! (and retries in a new transaction, with a newer id). Otherwise an old transaction that
+//! took its id early and appended after a younger one committed would put a later version
+//! before an earlier one in the follower order (`tail`). Commands that lock their streams
+//! (`lock_streams`) before their first write never meet this conflict.
 
 use crate::db::is_unique_violation;
 use crate::events::NewEvent;
@@ -116,8 +123,9 @@ async fn claim_versions(
             }
             ExpectedVersion::Any => {
                 let moved: Option<(i64,)> = sqlx::query_as(
-                    "UPDATE streams SET version = version + $3
-                     WHERE stream_id = $1 AND tenant_id = $2 RETURNING version",
+                    "UPDATE streams SET version = version + $3, last_tx = pg_current_xact_id()
+                     WHERE stream_id = $1 AND tenant_id = $2 AND last_tx <= pg_current_xact_id()
+                     RETURNING version",
                 )
                 .bind(a.stream_id)
                 .bind(a.tenant_id)
@@ -133,8 +141,9 @@ async fn claim_versions(
     }
     if !new_ids.is_empty() {
         let created: Vec<(Uuid,)> = sqlx::query_as(
-            "INSERT INTO streams (stream_id, tenant_id, stream_type, version)
-             SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::bigint[])
+            "INSERT INTO streams (stream_id, tenant_id, stream_type, version, last_tx)
+             SELECT *, pg_current_xact_id()
+             FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::bigint[])
              ON CONFLICT (stream_id) DO NOTHING RETURNING stream_id",
         )
         .bind(&new_ids)
@@ -147,9 +156,10 @@ async fn claim_versions(
     }
     if !ex_ids.is_empty() {
         let moved: Vec<(Uuid,)> = sqlx::query_as(
-            "UPDATE streams s SET version = s.version + u.n
+            "UPDATE streams s SET version = s.version + u.n, last_tx = pg_current_xact_id()
              FROM unnest($1::uuid[], $2::uuid[], $3::bigint[], $4::bigint[]) AS u(id, tenant, expected, n)
              WHERE s.stream_id = u.id AND s.tenant_id = u.tenant AND s.version = u.expected
+               AND s.last_tx <= pg_current_xact_id()
              RETURNING s.stream_id",
         )
         .bind(&ex_ids)
@@ -214,4 +224,30 @@ impl EventRows {
         self.metadata.push(metadata);
         Ok(())
     }
+}
+
+/// Locks streams for the rest of the caller's transaction, in a fixed order, so writers of one
+/// stream take turns instead of failing each other's compare-and-set. Call it before the
+/// transaction's first write: its id is then taken after every earlier writer of these streams
+/// committed, which keeps the follower order and the streams' version order one.
+pub async fn lock_streams(conn: &mut PgConnection, stream_ids: &[Uuid]) -> Result<(), sqlx::Error> {
+    let mut keys: Vec<i64> = stream_ids.iter().map(|id| stream_lock_id(*id)).collect();
+    if keys.is_empty() {
+        return Ok(());
+    }
+    keys.sort_unstable();
+    keys.dedup();
+    sqlx::query(
+        "SELECT count(*) FROM (SELECT pg_advisory_xact_lock(k) FROM unnest($1::bigint[]) AS k) AS l",
+    )
+        .bind(&keys)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// The advisory lock key of a stream: the random half of its id (v4 and v7 ids alike).
+fn stream_lock_id(id: Uuid) -> i64 {
+    let b = id.as_bytes();
+    i64::from_le_bytes([b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]])
 }

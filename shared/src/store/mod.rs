@@ -3,19 +3,25 @@
 //! callers choose the transaction (dedup keys are reserved in the appending transaction).
 
 mod append;
+mod checkpoint;
 mod load;
 pub mod projection;
 mod snapshot;
 mod tail;
 
-pub use append::{append, AppendError, ExpectedVersion, StreamAppend};
+pub use append::{append, lock_streams, AppendError, ExpectedVersion, StreamAppend};
+pub use checkpoint::{
+    drop_checkpoint, has_passed, load_checkpoint, lock_checkpoint, save_checkpoint, save_repaired,
+    Checkpoint,
+};
 pub use load::{load_streams, read_stream, LoadedStream};
 pub use snapshot::save_snapshots;
-pub use tail::{has_events_after, tail};
+pub use tail::{has_events_after, tail, LogPosition};
 
 /// The channel the `events` insert trigger notifies on; tailers LISTEN on it to wake at once.
 pub const NOTIFY_CHANNEL: &str = "leadstream_events";
 
 /// Columns of `StoredEvent`, in order.
 pub(crate) const EVENT_COLUMNS: &str = "position, event_id, tenant_id, stream_type, stream_id, \
-     stream_version, event_type, schema_version, payload, metadata, recorded_at";
+     stream_version, event_type, schema_version, payload, metadata, recorded_at, \
+     tx_id::text::bigint AS tx_id";

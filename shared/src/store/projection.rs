@@ -4,7 +4,10 @@
 //! changes nothing; two replicas serialize on the checkpoint row, so an event is never applied
 //! twice. The loop wakes on the events trigger's NOTIFY and polls as a fallback.
 
-use super::{has_events_after, tail, NOTIFY_CHANNEL};
+use super::{
+    has_events_after, load_checkpoint, lock_checkpoint, save_checkpoint, tail, LogPosition,
+    NOTIFY_CHANNEL,
+};
 use crate::events::StoredEvent;
 use sqlx::postgres::PgListener;
 use sqlx::{PgConnection, PgPool};
@@ -32,6 +35,12 @@ pub enum ProjectionError {
     Db(#[from] sqlx::Error),
     #[error("cannot apply event at position {position}: {reason}")]
     Event { position: i64, reason: String },
+    /// The checkpoint was written in the old position-only order (before migration 0015):
+    /// the projection must be rebuilt (or otherwise repaired) before it follows again.
+    #[error(
+        "checkpoint {name} predates the follower order (legacy position {legacy}): repair it first"
+    )]
+    NeedsRepair { name: String, legacy: i64 },
 }
 
 #[derive(Debug, Clone)]
@@ -58,38 +67,28 @@ pub async fn step<P: Projection>(
     batch_size: i64,
 ) -> Result<usize, ProjectionError> {
     let mut tx = pool.begin().await?;
-    sqlx::query("INSERT INTO checkpoints (name) VALUES ($1) ON CONFLICT (name) DO NOTHING")
-        .bind(projection.name())
-        .execute(&mut *tx)
-        .await?;
-    // Another replica's step holds this row until it commits; we then read its new position.
-    let (after,): (i64,) =
-        sqlx::query_as("SELECT position FROM checkpoints WHERE name = $1 FOR UPDATE")
-            .bind(projection.name())
-            .fetch_one(&mut *tx)
-            .await?;
-    let events = tail(&mut tx, after, batch_size).await?;
-    let Some(last) = events.last().map(|e| e.position) else {
+    // Another replica's step holds this row until it commits; we then read its new place.
+    let at = lock_checkpoint(&mut tx, projection.name()).await?;
+    if let Some(legacy) = at.legacy_position {
+        return Err(ProjectionError::NeedsRepair {
+            name: projection.name().to_owned(),
+            legacy,
+        });
+    }
+    let events = tail(&mut tx, at.at, batch_size).await?;
+    let Some(last) = events.last().map(StoredEvent::log_position) else {
         tx.rollback().await?;
         return Ok(0);
     };
     projection.apply(&mut tx, &events).await?;
-    sqlx::query("UPDATE checkpoints SET position = $2, updated_at = now() WHERE name = $1")
-        .bind(projection.name())
-        .bind(last)
-        .execute(&mut *tx)
-        .await?;
+    save_checkpoint(&mut tx, projection.name(), last).await?;
     tx.commit().await?;
     Ok(events.len())
 }
 
-/// The projection's checkpoint (0 before its first step).
-pub async fn checkpoint(pool: &PgPool, name: &str) -> Result<i64, sqlx::Error> {
-    let row: Option<(i64,)> = sqlx::query_as("SELECT position FROM checkpoints WHERE name = $1")
-        .bind(name)
-        .fetch_optional(pool)
-        .await?;
-    Ok(row.map_or(0, |r| r.0))
+/// The projection's checkpoint (`LogPosition::START` before its first step).
+pub async fn checkpoint(pool: &PgPool, name: &str) -> Result<LogPosition, sqlx::Error> {
+    Ok(load_checkpoint(&mut *pool.acquire().await?, name).await?.at)
 }
 
 const MIN_BACKOFF: Duration = Duration::from_millis(5);

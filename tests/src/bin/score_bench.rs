@@ -209,17 +209,7 @@ async fn main() -> anyhow::Result<()> {
         job["done"],
         job["done"].as_f64().unwrap_or(0.0) / secs
     );
-    let last: i64 = sqlx::query_scalar("SELECT max(position) FROM events")
-        .fetch_one(&pool)
-        .await?;
-    loop {
-        let at: i64 =
-            sqlx::query_scalar("SELECT position FROM checkpoints WHERE name = 'lead-view'")
-                .fetch_one(&pool)
-                .await?;
-        if at >= last {
-            break;
-        }
+    while !shared::store::has_passed(&mut *pool.acquire().await?, "lead-view", None).await? {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     println!(
