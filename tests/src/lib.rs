@@ -5,6 +5,7 @@
 
 pub mod bench;
 pub mod gen;
+pub mod model;
 
 use command_service::config::{CommandConfig, RelayConfig};
 use query_service::config::EdgeConfig;

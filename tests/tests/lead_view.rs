@@ -1,53 +1,17 @@
 //! The lead read model: equal to the aggregates after every kind of write, unchanged by a
 //! replay, and rebuilt from history into the same rows while the old tables keep serving.
 
+use leadstream_tests::model::{aggregates, rows};
 use leadstream_tests::{wait_for_projection, TestApp};
 use projector::lead_view::{read_leads, LeadView, Tables};
 use reqwest::Method;
 use serde_json::json;
-use shared::events::lead::LeadEvent;
-use shared::events::{DomainEvent, StoredEvent};
+use shared::events::StoredEvent;
 use shared::lead::Lead;
 use shared::store::projection::Projection;
 use sqlx::PgPool;
 use std::collections::BTreeMap;
 use uuid::Uuid;
-
-/// Every lead as the write side sees it: each stream replayed from its first event.
-async fn aggregates(pool: &PgPool) -> BTreeMap<Uuid, Lead> {
-    let events: Vec<StoredEvent> = sqlx::query_as(
-        "SELECT position, event_id, tenant_id, stream_type, stream_id, stream_version, event_type,
-                schema_version, payload, metadata, recorded_at
-         FROM events WHERE stream_type = 'lead' ORDER BY position",
-    )
-    .fetch_all(pool)
-    .await
-    .unwrap();
-    let mut leads = BTreeMap::new();
-    for e in &events {
-        let event = LeadEvent::decode(e).unwrap();
-        match &event {
-            LeadEvent::Created(c) => {
-                leads.insert(e.stream_id, Lead::created(e.stream_id, e.tenant_id, c));
-            }
-            _ => leads.get_mut(&e.stream_id).unwrap().apply(&event),
-        }
-    }
-    leads
-}
-
-async fn rows(pool: &PgPool) -> BTreeMap<Uuid, Lead> {
-    let ids: Vec<(Uuid, Uuid)> = sqlx::query_as("SELECT tenant_id, lead_id FROM lead_view")
-        .fetch_all(pool)
-        .await
-        .unwrap();
-    let mut conn = pool.acquire().await.unwrap();
-    read_leads(&mut conn, &Tables::live(), &ids)
-        .await
-        .unwrap()
-        .into_iter()
-        .collect()
-}
 
 async fn attr_rows(pool: &PgPool) -> Vec<(Uuid, String, String, Option<f64>, Option<String>)> {
     sqlx::query_as(

@@ -9,6 +9,7 @@ use super::working::WorkingSet;
 use shared::dedup::{keys_of, DedupKey, KeyKind};
 use shared::lead::decide::{decide_delete, decide_update, Rejected};
 use shared::lead::{Lead, LeadInput};
+use shared::store::lock_streams;
 use shared::ApiError;
 use sqlx::PgPool;
 use std::collections::BTreeSet;
@@ -79,6 +80,10 @@ async fn attempt(
     lock(&mut tx, ctx.tenant, mode, &keys).await?;
     let unique: Vec<DedupKey> = keys.into_iter().filter(|k| k.kind.unique()).collect();
     let owners = key_owners(&mut tx, ctx.tenant, &unique).await?;
+    if mode == LockMode::Keys {
+        // Writers of one lead take turns (batches hold the tenant lock exclusively).
+        lock_streams(&mut tx, &wanted).await?;
+    }
     let leads = load_leads(&mut tx, ctx.tenant, &wanted).await?;
     let mut ws = WorkingSet::new(ctx.tenant, leads, owners);
 

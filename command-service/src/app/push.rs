@@ -10,6 +10,7 @@ use shared::dedup::{keys_of, DedupKey};
 use shared::ids::new_id;
 use shared::lead::decide::{decide_push, PushDecision, Rejected};
 use shared::lead::{Lead, LeadInput};
+use shared::store::lock_streams;
 use shared::ApiError;
 use sqlx::PgPool;
 use std::collections::BTreeSet;
@@ -74,6 +75,11 @@ async fn attempt(
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
+    if mode == LockMode::Keys {
+        // Pushes merging into one lead by different keys take turns on the lead itself
+        // (batches hold the tenant lock exclusively).
+        lock_streams(&mut tx, &ids).await?;
+    }
     let leads = load_leads(&mut tx, ctx.tenant, &ids).await?;
     let mut ws = WorkingSet::new(ctx.tenant, leads, owners);
 

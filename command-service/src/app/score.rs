@@ -12,6 +12,7 @@ use super::working::WorkingSet;
 use serde_json::{json, Value};
 use shared::ids::lead_public_id;
 use shared::scoring::{breakdown, Expr, LeadSchema, Rule};
+use shared::store::lock_streams;
 use shared::ApiError;
 use sqlx::PgPool;
 use uuid::Uuid;
@@ -29,6 +30,7 @@ pub async fn score_one(
     let id = id.ok_or_else(lead_not_found)?;
     with_retries(|| async {
         let mut tx = pool.begin().await?;
+        lock_streams(&mut tx, &[id]).await?;
         let leads = load_leads(&mut tx, ctx.tenant, &[id]).await?;
         if leads.get(&id).is_none_or(|l| l.deleted) {
             return Err(lead_not_found().into());

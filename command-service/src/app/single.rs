@@ -1,6 +1,6 @@
 //! Commands on one existing lead that do not touch its dedup keys (attributes, notes,
-//! rescoring on request): load it under the tenant's shared lock, decide, rescore, append —
-//! one transaction, retried when the lead moved meanwhile.
+//! rescoring on request): load it under the tenant's shared lock and the lead's own lock,
+//! decide, rescore, append — one transaction, retried when the lead moved meanwhile anyway.
 
 use super::context::CommandContext;
 use super::repo::{load_leads, lock, LockMode, WriteError};
@@ -9,6 +9,7 @@ use super::rules_repo::compiled_rules;
 use super::working::WorkingSet;
 use shared::events::lead::LeadEvent;
 use shared::lead::Lead;
+use shared::store::lock_streams;
 use shared::ApiError;
 use sqlx::PgPool;
 use uuid::Uuid;
@@ -86,6 +87,8 @@ pub async fn on_lead<T>(
     with_retries(|| async {
         let mut tx = pool.begin().await?;
         lock(&mut tx, ctx.tenant, LockMode::Keys, &[]).await?;
+        // Writers of one lead take turns (before any write: see `lock_streams`).
+        lock_streams(&mut tx, &[id]).await?;
         let leads = load_leads(&mut tx, ctx.tenant, &[id]).await?;
         let lead = leads
             .get(&id)

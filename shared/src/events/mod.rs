@@ -54,6 +54,7 @@ pub struct StoredEvent {
     /// The writing transaction's id: with `position`, the event's place in the follower order
     /// (`LogPosition`). Not published.
     #[serde(skip)]
+    #[sqlx(default)]
     pub tx_id: i64,
 }
 
