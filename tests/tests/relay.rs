@@ -301,3 +301,111 @@ async fn two_running_relays_publish_every_event_once(pool: PgPool) {
     r1.await.unwrap();
     r2.await.unwrap();
 }
+
+async fn append_raw(conn: &mut PgConnection, tenant: Uuid, n: usize) -> Vec<i64> {
+    let events = (0..n)
+        .map(|i| shared::events::NewEvent {
+            event_id: shared::ids::new_id(),
+            event_type: "LeadNoted",
+            schema_version: 1,
+            payload: json!({ "i": i }),
+            metadata: Default::default(),
+        })
+        .collect();
+    shared::store::append(
+        conn,
+        &[shared::store::StreamAppend {
+            tenant_id: tenant,
+            stream_type: "lead",
+            stream_id: Uuid::new_v4(),
+            expected: shared::store::ExpectedVersion::NoStream,
+            events,
+        }],
+    )
+    .await
+    .unwrap()
+}
+
+/// Issue 11: the old relay handed out events by position and skipped an event whose
+/// transaction took its id before, and its position after, another's. After the upgrade the
+/// relay publishes exactly the skipped ones (found in Postgres, checked against JetStream),
+/// doubles nothing, and follows on from the new checkpoint.
+#[sqlx::test(migrator = "shared::db::MIGRATOR")]
+async fn a_legacy_checkpoint_is_repaired_by_publishing_exactly_what_the_old_order_skipped(
+    pool: PgPool,
+) {
+    let tenant = Uuid::new_v4();
+    let mut conn = pool.acquire().await.unwrap();
+    append_raw(&mut conn, tenant, 3).await;
+    // The inversion: A takes its id, B appends (lower position), A appends, A commits first.
+    let mut a = pool.begin().await.unwrap();
+    sqlx::query("SELECT pg_current_xact_id()")
+        .execute(&mut *a)
+        .await
+        .unwrap();
+    let mut b = pool.begin().await.unwrap();
+    let skipped = append_raw(&mut b, tenant, 1).await[0];
+    append_raw(&mut a, tenant, 2).await;
+    a.commit().await.unwrap();
+    b.commit().await.unwrap();
+    append_raw(&mut conn, tenant, 2).await;
+
+    // What the old relay did: everything by position except B; checkpoint at the end.
+    let mut all = Vec::new();
+    for _ in 0..200 {
+        all = tail(&mut conn, LogPosition::START, 100).await.unwrap();
+        if all.len() == 8 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert_eq!(all.len(), 8);
+    all.sort_by_key(|e| e.position);
+    let old: Vec<_> = all
+        .iter()
+        .filter(|e| e.position != skipped)
+        .cloned()
+        .collect();
+    publish_events(&js().await, &old).await.unwrap();
+    let last = all.last().unwrap().position;
+    sqlx::query(
+        "INSERT INTO checkpoints (name, position, legacy_position) VALUES ('nats-relay', $1, $1)",
+    )
+    .bind(last)
+    .execute(&mut *conn)
+    .await
+    .unwrap();
+    assert_eq!(stored_count(tenant).await, 7);
+
+    let report = command_service::relay::repair(&mut conn, &js().await, last)
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            report.candidates,
+            report.published,
+            report.already_published
+        ),
+        (1, 1, 0),
+        "{report:?}"
+    );
+    assert_eq!(
+        wait_for_count(tenant, 8).await,
+        8,
+        "the skipped event is published"
+    );
+    let shutdown = CancellationToken::new();
+    let task = tokio::spawn(relay(&pool).await.run(shutdown.clone()));
+    append_raw(&mut conn, tenant, 1).await;
+    assert_eq!(
+        wait_for_count(tenant, 9).await,
+        9,
+        "and the relay follows on"
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(stored_count(tenant).await, 9, "nothing doubled");
+    shutdown.cancel();
+    task.await.unwrap();
+    let at = load_checkpoint(&mut conn).await.unwrap();
+    assert_eq!(at.legacy_position, None);
+}
