@@ -34,13 +34,30 @@ fn cmp(op: CmpOp) -> &'static str {
     }
 }
 
+/// Characters of a text value its sort and filter indexes hold (migration 0016: at most
+/// 1 kB, so any accepted value fits a b-tree entry). Text sorts order by this prefix.
+pub const INDEXED_CHARS: usize = 256;
+
+/// The indexed form of a nullable lower-cased text expression (as in migration 0016).
+pub fn indexed_text(expr: &str) -> String {
+    format!("left(coalesce({expr}, ''), {INDEXED_CHARS})")
+}
+
+/// `coalesce(expr, '') = v`, with the indexed prefix compared first so the index serves it.
+fn text_eq(q: &mut QueryBuilder<'_, Postgres>, expr: &str, v: String) {
+    let prefix: String = v.chars().take(INDEXED_CHARS).collect();
+    q.push(format!("({} = ", indexed_text(expr)))
+        .push_bind(prefix)
+        .push(format!(" AND coalesce({expr}, '') = "))
+        .push_bind(v)
+        .push(")");
+}
+
 /// `expr` (lower-cased text) against a value, by operator.
 fn text_match(q: &mut QueryBuilder<'_, Postgres>, expr: &str, op: TextOp, value: &str) {
     let v = value.to_lowercase();
     match op {
-        TextOp::Eq => {
-            q.push(format!("coalesce({expr}, '') = ")).push_bind(v);
-        }
+        TextOp::Eq => text_eq(q, expr, v),
         TextOp::Neq => {
             q.push(format!("coalesce({expr}, '') <> ")).push_bind(v);
         }
@@ -223,13 +240,11 @@ pub fn push_condition(q: &mut QueryBuilder<'_, Postgres>, c: &Condition) {
                 Some(n) => {
                     q.push("(a.kind = 'number' AND a.num = ")
                         .push_bind(*n)
-                        .push(") OR (a.kind <> 'number' AND a.text_lower = ")
-                        .push_bind(text.to_lowercase())
-                        .push(")");
+                        .push(") OR (a.kind <> 'number' AND ");
+                    text_eq(q, "a.text_lower", text.to_lowercase());
+                    q.push(")");
                 }
-                None => {
-                    q.push("a.text_lower = ").push_bind(text.to_lowercase());
-                }
+                None => text_eq(q, "a.text_lower", text.to_lowercase()),
             });
         }
         Condition::AttrCmp {

@@ -2,7 +2,7 @@
 //! first, the filters folded left to right, the keyset condition from the cursor, a total order
 //! (sort key, then id), and one row more than the limit to know whether another page exists.
 
-use super::condition::{number_column, push_condition, text_column};
+use super::condition::{indexed_text, number_column, push_condition, text_column};
 use serde_json::{json, Value};
 use shared::cursor::Cursor;
 use shared::lead::Lead;
@@ -24,7 +24,7 @@ pub struct Page {
 fn push_sort_expr(q: &mut QueryBuilder<'_, Postgres>, key: &SortKey, i: usize) {
     match key {
         SortKey::Text(f) => {
-            q.push(format!("coalesce(lower(v.{}), '')", text_column(*f)));
+            q.push(indexed_text(&format!("lower(v.{})", text_column(*f))));
         }
         SortKey::Number(f) => {
             q.push(number_sort(*f).0);

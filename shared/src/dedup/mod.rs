@@ -86,6 +86,18 @@ fn fold_name(s: &str) -> String {
         .join(" ")
 }
 
+/// Keys longer than this many bytes are stored as their SHA-256, so every key fits the
+/// unique indexes of `dedup_keys` (migration 0016 converted the stored ones).
+pub const MAX_KEY_BYTES: usize = 256;
+
+fn bounded(key: String) -> String {
+    if key.len() <= MAX_KEY_BYTES {
+        key
+    } else {
+        format!("sha256:{:x}", Sha256::digest(key.as_bytes()))
+    }
+}
+
 /// The dedup keys of a set of field values (a lead's state, or what a push gave).
 pub fn keys_of(fields: &BTreeMap<Field, FieldValue>) -> Vec<DedupKey> {
     let text = |f: Field| fields.get(&f).and_then(FieldValue::as_text);
@@ -93,7 +105,7 @@ pub fn keys_of(fields: &BTreeMap<Field, FieldValue>) -> Vec<DedupKey> {
     if let Some(key) = text(Field::Email).and_then(normalize_email) {
         keys.push(DedupKey {
             kind: KeyKind::Email,
-            key,
+            key: bounded(key),
         });
     }
     if let Some(key) = text(Field::SourceId)
@@ -102,20 +114,20 @@ pub fn keys_of(fields: &BTreeMap<Field, FieldValue>) -> Vec<DedupKey> {
     {
         keys.push(DedupKey {
             kind: KeyKind::SourceId,
-            key: key.to_owned(),
+            key: bounded(key.to_owned()),
         });
     }
     if let Some(key) = text(Field::Phone).and_then(normalize_phone) {
         keys.push(DedupKey {
             kind: KeyKind::Phone,
-            key,
+            key: bounded(key),
         });
     }
     if let (Some(name), Some(city)) = (text(Field::Name), text(Field::City)) {
         if let Some(key) = name_city_key(name, city) {
             keys.push(DedupKey {
                 kind: KeyKind::NameCity,
-                key,
+                key: bounded(key),
             });
         }
     }

@@ -36,6 +36,20 @@ impl AttrType {
         }
     }
 
+    /// Why `value` cannot be this type's value (the wrong kind, or a text over
+    /// `MAX_ATTRIBUTE_TEXT_CHARS`), or `None` when it can.
+    pub fn refuses(self, value: &Value) -> Option<String> {
+        if !self.accepts(value) {
+            return Some(format!("does not match type '{}'", self.as_str()));
+        }
+        match value.as_str() {
+            Some(s) if s.chars().count() > MAX_ATTRIBUTE_TEXT_CHARS => Some(format!(
+                "must be at most {MAX_ATTRIBUTE_TEXT_CHARS} characters"
+            )),
+            _ => None,
+        }
+    }
+
     pub fn accepts(self, value: &Value) -> bool {
         match self {
             AttrType::Text => value.is_string(),
@@ -46,6 +60,9 @@ impl AttrType {
         }
     }
 }
+
+/// The longest text attribute value, in characters (indexes hold a prefix of it).
+pub const MAX_ATTRIBUTE_TEXT_CHARS: usize = 10_000;
 
 /// A stored attribute.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -9,6 +9,8 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 pub const MAX_TAGS: usize = 100;
+/// The longest tag in bytes: 1,000 ASCII characters, fewer wider ones.
+pub const MAX_TAG_BYTES: usize = 2_000;
 
 /// Create/push: `name` and `source` required. Patch: every field optional, `null` or `""`
 /// clears an optional field.
@@ -216,6 +218,13 @@ fn parse_tags(obj: &Map<String, Value>) -> Result<Option<Vec<String>>, Validatio
                 format!("must be at most {MAX_TEXT_CHARS} characters"),
             ));
         }
+        // Each tag is one entry of the tags index (GIN entries hold at most ~2.7 kB).
+        if tag.len() > MAX_TAG_BYTES {
+            return Err(ValidationError::new(
+                format!("tags[{i}]"),
+                format!("must be at most {MAX_TAG_BYTES} bytes in UTF-8 (CJK characters take 3, emoji 4)"),
+            ));
+        }
         if !tags.iter().any(|t| t == tag) {
             tags.push(tag.to_owned());
         }
@@ -281,11 +290,8 @@ pub fn parse_attribute(item: &Value, prefix: &str) -> Result<AttributeInput, Val
             )
         })?;
     let value = attr.get("value").cloned().unwrap_or(Value::Null);
-    if !kind.accepts(&value) {
-        return Err(ValidationError::new(
-            at("value"),
-            format!("does not match type '{}'", kind.as_str()),
-        ));
+    if let Some(why) = kind.refuses(&value) {
+        return Err(ValidationError::new(at("value"), why));
     }
     Ok(AttributeInput {
         name: name.to_owned(),

@@ -74,11 +74,11 @@ pub fn decide_set_attribute(
         .iter()
         .find(|a| a.id == attr_id)
         .ok_or(AttrRejected::NotFound("Attribute not found"))?;
-    if !current.kind.accepts(&value) {
+    if let Some(why) = current.kind.refuses(&value) {
         return Err(AttrRejected::WrongType(format!(
-            "invalid field 'value': does not match type '{}' of attribute '{}'",
-            current.kind.as_str(),
-            current.name
+            "invalid field 'value': {why} (attribute '{}' of type '{}')",
+            current.name,
+            current.kind.as_str()
         )));
     }
     let attr = Attribute {
