@@ -8,7 +8,7 @@ use crate::lead_view::{LeadView, Tables, CHECKPOINT};
 use anyhow::{bail, Context};
 use futures::{StreamExt, TryStreamExt};
 use shared::events::StoredEvent;
-use shared::store::projection::Projection;
+use shared::store::quarantine::{apply_guarded, clear_failures, replace_failures};
 use shared::store::{
     drop_checkpoint, load_checkpoint, lock_checkpoint, save_checkpoint, save_repaired, tail,
     LogPosition,
@@ -77,7 +77,7 @@ async fn replay(
         sqlx::query("SET LOCAL synchronous_commit = off")
             .execute(&mut *t)
             .await?;
-        projection.apply(&mut t, &events).await?;
+        apply_guarded(&mut t, projection, &events).await?;
         save_checkpoint(&mut t, REBUILD_CHECKPOINT, last).await?;
         t.commit().await?;
         done.events += events.len() as u64;
@@ -155,6 +155,7 @@ async fn create_fresh_tables(
     }
     drop_checkpoint(&mut tx, REBUILD_CHECKPOINT).await?;
     save_checkpoint(&mut tx, REBUILD_CHECKPOINT, LogPosition::START).await?;
+    clear_failures(&mut tx, REBUILD_CHECKPOINT).await?;
     tx.commit().await
 }
 
@@ -230,7 +231,7 @@ async fn switch(
         let Some(last) = events.last().map(StoredEvent::log_position) else {
             break;
         };
-        projection.apply(&mut tx, &events).await?;
+        apply_guarded(&mut tx, projection, &events).await?;
         caught_up += events.len() as u64;
         position = last;
     }
@@ -249,6 +250,7 @@ async fn switch(
     }
     // A rebuilt model is whole whatever order the old checkpoint was kept in.
     save_repaired(&mut tx, CHECKPOINT, position).await?;
+    replace_failures(&mut tx, REBUILD_CHECKPOINT, CHECKPOINT).await?;
     drop_checkpoint(&mut tx, REBUILD_CHECKPOINT).await?;
     tx.commit().await?;
     Ok((position, caught_up))

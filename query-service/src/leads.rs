@@ -8,11 +8,12 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Value};
 use shared::http::Auth;
-use shared::ids::parse_lead_id;
+use shared::ids::{lead_public_id, parse_lead_id};
 use shared::lead::view::lead_json;
 use shared::lead::Lead;
 use shared::read_model::notes::read_notes;
 use shared::read_model::{read_leads, Tables, LEAD_VIEW_CHECKPOINT as CHECKPOINT};
+use shared::store::quarantine::failure_of;
 use shared::ApiError;
 use uuid::Uuid;
 
@@ -82,6 +83,14 @@ async fn find(state: &EdgeState, tenant: Uuid, id: &str) -> Result<Lead, ApiErro
     let not_found = || ApiError::not_found("Lead not found");
     let id = parse_lead_id(id).ok_or_else(not_found)?;
     let mut conn = state.pool.acquire().await?;
+    if let Some((position, event_type)) = failure_of(&mut conn, CHECKPOINT, tenant, id).await? {
+        return Err(ApiError::LeadUnavailable(format!(
+            "Lead {} cannot be read: the read model could not apply its {event_type} event at \
+             position {position}; the failure is recorded for the operator, and a rebuild \
+             restores the lead once the cause is fixed",
+            lead_public_id(id)
+        )));
+    }
     read_leads(&mut conn, &Tables::live(), &[(tenant, id)])
         .await?
         .remove(&id)

@@ -30,6 +30,9 @@ pub enum ApiError {
     },
     #[error("service unavailable: {0}")]
     Unavailable(String),
+    /// One lead cannot be read: its read model could not apply one of its events.
+    #[error("{0}")]
+    LeadUnavailable(String),
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -68,7 +71,7 @@ impl ApiError {
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unavailable(_) | Self::LeadUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -84,6 +87,7 @@ impl ApiError {
             Self::PayloadTooLarge(_) => "payload_too_large",
             Self::RateLimited { .. } => "rate_limit_exceeded",
             Self::Unavailable(_) => "service_unavailable",
+            Self::LeadUnavailable(_) => "lead_unavailable",
             Self::Internal(_) => "internal_error",
         }
     }

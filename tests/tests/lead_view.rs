@@ -430,3 +430,179 @@ async fn a_read_model_kept_in_the_old_order_is_rebuilt_when_the_projector_starts
     shutdown.cancel();
     projector.await.unwrap().unwrap();
 }
+
+/// Appends one raw event to a stream (bypassing the write side's validation).
+async fn append_raw(
+    pool: &PgPool,
+    tenant: Uuid,
+    stream: Uuid,
+    expected: shared::store::ExpectedVersion,
+    event_type: &'static str,
+    payload: serde_json::Value,
+) {
+    shared::store::append(
+        &mut pool.acquire().await.unwrap(),
+        &[shared::store::StreamAppend {
+            tenant_id: tenant,
+            stream_type: "lead",
+            stream_id: stream,
+            expected,
+            events: vec![shared::events::NewEvent {
+                event_id: shared::ids::new_id(),
+                event_type,
+                schema_version: 2,
+                payload,
+                metadata: Default::default(),
+            }],
+        }],
+    )
+    .await
+    .unwrap();
+}
+
+/// Issue 11: one event the projection cannot apply — one it cannot decode, one whose row does
+/// not fit an index — never stops it for the other accounts. Its stream is quarantined (the
+/// failure recorded, later events skipped), reads of that lead answer a clear error, every
+/// other lead stays fresh, and a rebuild does not fail on it.
+#[sqlx::test(migrator = "shared::db::MIGRATOR")]
+async fn an_event_that_cannot_be_applied_quarantines_its_lead_and_nothing_else(pool: PgPool) {
+    let app = TestApp::spawn(pool.clone()).await;
+    let victim = app.register().await;
+    let other = app.register().await;
+    let (_, bad) = app
+        .post(
+            &victim.api_key,
+            "/leads",
+            json!({"name": "Victim", "source": "s"}),
+        )
+        .await;
+    let bad_id = bad["id"].as_str().unwrap().to_owned();
+    let bad_stream = shared::ids::parse_lead_id(&bad_id).unwrap();
+    let tenant = Uuid::parse_str(&victim.account_id).unwrap();
+    wait_for_projection(&pool).await;
+    // An undecodable event on the victim's lead, then a valid-looking one after it.
+    append_raw(
+        &pool,
+        tenant,
+        bad_stream,
+        shared::store::ExpectedVersion::Exact(1),
+        "LeadUpdated",
+        json!({"garbage": true}),
+    )
+    .await;
+    // A creation whose tag does not fit the tags index (the write side refuses such tags).
+    let created: serde_json::Value = sqlx::query_scalar(
+        "SELECT payload FROM events WHERE stream_id = $1 AND stream_version = 1",
+    )
+    .bind(bad_stream)
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    let mut huge = created.clone();
+    // 3,000 random CJK characters (9 kB, incompressible).
+    let tag: String = (0..3000u32)
+        .map(|i| char::from_u32(0x4E00 + (i.wrapping_mul(2_654_435_761) >> 7) % 0x5000).unwrap())
+        .collect();
+    huge["lead"]["tags"] = json!([tag]);
+    let huge_stream = Uuid::new_v4();
+    append_raw(
+        &pool,
+        tenant,
+        huge_stream,
+        shared::store::ExpectedVersion::NoStream,
+        "LeadCreated",
+        huge,
+    )
+    .await;
+    // The other account writes on, and so does the victim elsewhere.
+    let (_, fine) = app
+        .post(
+            &other.api_key,
+            "/leads",
+            json!({"name": "Fine", "source": "s"}),
+        )
+        .await;
+    let (_, also) = app
+        .post(
+            &victim.api_key,
+            "/leads",
+            json!({"name": "Also fine", "source": "s"}),
+        )
+        .await;
+    wait_for_projection(&pool).await;
+    for (key, id) in [
+        (&other.api_key, &fine["id"]),
+        (&victim.api_key, &also["id"]),
+    ] {
+        let resp = app
+            .client
+            .get(format!("{}/leads/{}", app.base, id.as_str().unwrap()))
+            .header("X-API-Key", key.as_str())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 200);
+        assert_eq!(resp.headers()["x-read-consistency"], "fresh");
+    }
+    let (status, body) = app
+        .call(
+            Method::GET,
+            &format!("/leads/{bad_id}"),
+            Some(&victim.api_key),
+            None,
+        )
+        .await;
+    assert_eq!(status, reqwest::StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    leadstream_tests::assert_error(&body, "lead_unavailable");
+    assert!(
+        body["message"].as_str().unwrap().contains("LeadUpdated"),
+        "{body}"
+    );
+    let failures: Vec<(Uuid, String)> = sqlx::query_as(
+        "SELECT stream_id, event_type FROM projection_failures WHERE projection = 'lead-view' ORDER BY position",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        failures,
+        vec![
+            (bad_stream, "LeadUpdated".to_owned()),
+            (huge_stream, "LeadCreated".to_owned())
+        ]
+    );
+    // Later events of the quarantined lead are skipped, not applied past the gap.
+    append_raw(
+        &pool,
+        tenant,
+        bad_stream,
+        shared::store::ExpectedVersion::Exact(2),
+        "LeadUpdated",
+        json!({"more": "garbage"}),
+    )
+    .await;
+    wait_for_projection(&pool).await;
+    let skipped: i64 =
+        sqlx::query_scalar("SELECT skipped FROM projection_failures WHERE stream_id = $1")
+            .bind(bad_stream)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert!(skipped >= 1, "{skipped}");
+    // A rebuild goes through, and keeps the lead quarantined.
+    projector::rebuild::rebuild(&pool, |_| {}).await.unwrap();
+    let (status, _) = app
+        .call(
+            Method::GET,
+            &format!("/leads/{bad_id}"),
+            Some(&victim.api_key),
+            None,
+        )
+        .await;
+    assert_eq!(status, reqwest::StatusCode::SERVICE_UNAVAILABLE);
+    let n: i64 = sqlx::query_scalar("SELECT count(*) FROM projection_failures")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(n, 2);
+}

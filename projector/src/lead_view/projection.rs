@@ -108,6 +108,9 @@ impl Projection for LeadView {
                     ))
                 }
             }
+            if let Some(lead) = leads.get(&stored.stream_id) {
+                unindexable(lead).map_err(|why| failed(stored, why))?;
+            }
             touched.insert(stored.stream_id);
             let kind = stored.event_type.as_str();
             if matches!(
@@ -138,6 +141,23 @@ impl Projection for LeadView {
             write_note_event(tx, &self.tables, *tenant, *lead, event).await?;
         }
         Ok(())
+    }
+}
+
+/// The longest tag the tags index (GIN) takes, in bytes: its entries hold at most about 2.7 kB
+/// (one third of a page). The write side refuses tags over 2,000 bytes; events written before
+/// that limit may hold longer ones.
+const MAX_INDEXED_TAG_BYTES: usize = 2_600;
+
+/// Why a lead's row cannot be indexed (checked while applying, so the event is quarantined,
+/// also in a rebuild, whose fresh tables get their indexes only after the replay).
+fn unindexable(lead: &Lead) -> Result<(), String> {
+    match lead.tags.iter().find(|t| t.len() > MAX_INDEXED_TAG_BYTES) {
+        Some(t) => Err(format!(
+            "a tag of {} bytes does not fit the tags index (at most {MAX_INDEXED_TAG_BYTES})",
+            t.len()
+        )),
+        None => Ok(()),
     }
 }
 

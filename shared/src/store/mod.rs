@@ -6,6 +6,7 @@ mod append;
 mod checkpoint;
 mod load;
 pub mod projection;
+pub mod quarantine;
 mod snapshot;
 mod tail;
 

@@ -4,6 +4,7 @@
 //! changes nothing; two replicas serialize on the checkpoint row, so an event is never applied
 //! twice. The loop wakes on the events trigger's NOTIFY and polls as a fallback.
 
+use super::quarantine::apply_guarded;
 use super::{
     has_events_after, load_checkpoint, lock_checkpoint, save_checkpoint, tail, LogPosition,
     NOTIFY_CHANNEL,
@@ -80,7 +81,7 @@ pub async fn step<P: Projection>(
         tx.rollback().await?;
         return Ok(0);
     };
-    projection.apply(&mut tx, &events).await?;
+    apply_guarded(&mut tx, projection, &events).await?;
     save_checkpoint(&mut tx, projection.name(), last).await?;
     tx.commit().await?;
     Ok(events.len())
