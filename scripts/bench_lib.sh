@@ -43,12 +43,18 @@ start_system() {
   done
 }
 
+# True when the follower $1 has passed every event committed so far (the follower order:
+# transaction id, then position; see shared/src/store/tail.rs).
+has_passed() {
+  [ "$(psql "$DATABASE_URL" -Atc "SELECT NOT EXISTS (SELECT 1 FROM events e, checkpoints c
+      WHERE c.name = '$1' AND (c.legacy_position IS NOT NULL OR (e.tx_id, e.position) > (c.tx_id, c.position)))
+      AND EXISTS (SELECT 1 FROM checkpoints WHERE name = '$1')")" = t ]
+}
+
 # Waits until the lead projection has applied every stored event.
 wait_projected() {
-  local last
-  last=$(psql "$DATABASE_URL" -Atc "SELECT coalesce(max(position), 0) FROM events")
   for _ in $(seq 1 3000); do
-    [ "$(psql "$DATABASE_URL" -Atc "SELECT coalesce(max(position), 0) FROM checkpoints WHERE name = 'lead-view'")" -ge "$last" ] && return 0
+    has_passed lead-view && return 0
     sleep 0.2
   done
   echo "bench: the projector did not catch up" >&2

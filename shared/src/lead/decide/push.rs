@@ -1,7 +1,7 @@
 //! `POST /leads` (and each batch item): dedup tiers 1-4 and last-touch-wins merges (SPEC §5).
 
 use super::{check_unique_keys, Rejected};
-use crate::dedup::{name_similarity, KeyKind, NAME_SIMILARITY_THRESHOLD};
+use crate::dedup::{FoldedName, KeyKind};
 use crate::events::lead::{LeadCreated, LeadEvent, LeadMerged, LeadRecord, MatchTier};
 use crate::lead::attribute::{upsert_by_name, Attribute};
 use crate::lead::changes::LeadChanges;
@@ -9,6 +9,11 @@ use crate::lead::fields::{Field, FieldValue, Status};
 use crate::lead::input::LeadInput;
 use crate::lead::state::Lead;
 use uuid::Uuid;
+
+/// A pushed lead's name is compared with the names of at most this many live leads sharing
+/// its phone (the oldest), so the work of one push, and of one batch item, is bounded
+/// however many leads share a phone (a switchboard number).
+pub const MAX_PHONE_CANDIDATES: usize = 100;
 
 /// Live (not deleted) leads that share a key with the pushed lead, oldest first.
 #[derive(Debug, Default)]
@@ -69,11 +74,11 @@ fn find_target<'a>(input: &LeadInput, m: &PushMatches<'a>) -> Option<(&'a Lead, 
     if let Some(lead) = m.by_source_id {
         return Some((lead, MatchTier::SourceId));
     }
-    let name = input.text(Field::Name)?;
+    let name = FoldedName::new(input.text(Field::Name)?);
     m.by_phone
         .iter()
-        .map(|lead| (*lead, name_similarity(name, lead.name())))
-        .filter(|(_, sim)| *sim > NAME_SIMILARITY_THRESHOLD)
+        .take(MAX_PHONE_CANDIDATES)
+        .filter_map(|lead| Some((*lead, name.similar(&FoldedName::new(lead.name()))?)))
         .fold(None::<(&Lead, f64)>, |best, cur| match best {
             Some(b) if b.1 >= cur.1 => Some(b),
             _ => Some(cur),
