@@ -8,7 +8,7 @@ mod paths;
 mod request_id;
 
 pub use auth::{api_key_from_headers, Auth};
-pub use body::{JsonBody, MAX_BODY_BYTES};
+pub use body::{nul_path, JsonBody, MAX_BODY_BYTES};
 pub use health::health;
 pub use paths::{collapse_slashes, fallback_not_found, method_not_allowed};
 pub use request_id::{RequestId, REQUEST_ID_HEADER};
