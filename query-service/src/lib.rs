@@ -13,14 +13,16 @@ pub mod list;
 mod proxy;
 mod ratelimit;
 
-use axum::extract::{FromRef, Request, State};
+use axum::body::Body;
+use axum::extract::{FromRef, State};
 use axum::http::StatusCode;
 use axum::routing::get;
-use axum::{Json, Router, ServiceExt};
+use axum::{Json, Router};
 use config::EdgeConfig;
 use serde_json::Value;
 use shared::auth::KeyResolver;
 use shared::cursor::CursorSigner;
+use shared::http::TrustedProxies;
 use shared::plan::{Plan, PlanTable};
 use shared::ratelimit::RateLimiter;
 use sqlx::PgPool;
@@ -42,6 +44,8 @@ pub struct EdgeState {
     pub plans: PlanTable,
     /// The plan whose request figures answers without a valid key carry.
     pub default_plan: Plan,
+    /// Proxies in front of the edge whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: TrustedProxies,
 }
 
 impl FromRef<EdgeState> for KeyResolver {
@@ -76,12 +80,13 @@ pub fn router(state: EdgeState) -> Router {
             get(leads::get_notes).fallback(proxy::forward),
         )
         .fallback(proxy::forward)
+        .method_not_allowed_fallback(shared::http::method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             ratelimit::limit,
         ))
         .with_state(state)
-        // Outermost last: ids are set first, then traced, then CORS answers preflights (which
+        // Outermost last: an unsafe caller's id is dropped, ids are set, then traced, then CORS answers preflights (which
         // get the default rate-limit figures), then every request is counted.
         .layer(edge::cors())
         .layer(SetResponseHeaderLayer::if_not_present(
@@ -95,6 +100,7 @@ pub fn router(state: EdgeState) -> Router {
         .layer(edge::propagate_request_id())
         .layer(edge::trace())
         .layer(edge::set_request_id())
+        .layer(edge::drop_unsafe_request_id())
 }
 
 async fn healthz(State(state): State<EdgeState>) -> (StatusCode, Json<Value>) {
@@ -123,14 +129,13 @@ pub async fn run(
         limiter_window: config.rate_window,
         plans: config.common.plans.clone(),
         default_plan: config.common.default_plan,
+        trusted_proxies: config.trusted_proxies.clone(),
     };
-    let app = tower::layer::layer_fn(|svc| {
-        tower::util::MapRequest::new(svc, shared::http::collapse_slashes::<axum::body::Body>)
-    })
-    .layer(router(state));
+    // Outermost: `//` collapses, then a `.`/`..` segment is refused before anything routes
+    // or forwards on it.
+    let app = tower::util::MapRequestLayer::new(shared::http::collapse_slashes::<Body>)
+        .layer(axum::middleware::from_fn(shared::http::refuse_dot_segments).layer(router(state)));
     tracing::info!(addr = %listener.local_addr()?, upstream = %config.command_url, "query-service (edge) listening");
-    axum::serve(listener, ServiceExt::<Request>::into_make_service(app))
-        .with_graceful_shutdown(shutdown.cancelled_owned())
-        .await?;
+    shared::http::serve(listener, app, config.common.http, shutdown).await?;
     Ok(())
 }

@@ -26,6 +26,10 @@ impl<S: Send + Sync> FromRequest<S> for JsonBody {
                     "request body is larger than {} MB; split it into smaller requests",
                     MAX_BODY_BYTES / (1024 * 1024)
                 ))
+            } else if crate::http::is_body_timeout(&rejection) {
+                ApiError::RequestTimeout(
+                    "the request body did not arrive in time; send it at once".into(),
+                )
             } else {
                 ApiError::bad_request(format!("could not read the request body: {rejection}"))
             }
