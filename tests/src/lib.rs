@@ -10,7 +10,10 @@ use command_service::config::{CommandConfig, RelayConfig};
 use query_service::config::EdgeConfig;
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
+use shared::auth::limits::AuthLimits;
+use shared::auth::Hashing;
 use shared::config::{CommonConfig, Secret};
+use shared::http::TrustedProxies;
 use shared::plan::{Plan, PlanTable};
 use sqlx::PgPool;
 use std::net::SocketAddr;
@@ -45,6 +48,11 @@ pub struct Options {
     pub rescore_workers: usize,
     /// Header and body read timeouts of the edge's and command-service's listeners.
     pub http: shared::http::HttpLimits,
+    /// Failed-login and registration limits. Generous by default: every test client is
+    /// 127.0.0.1, and many tests register several accounts.
+    pub auth_limits: AuthLimits,
+    /// Password hashes computed at once by command-service.
+    pub password_hashes: usize,
     /// `EDGE_TRUSTED_PROXIES`: none by default, as in production.
     pub edge_trusted_proxies: &'static str,
 }
@@ -62,6 +70,12 @@ impl Default for Options {
             rescore_worker: true,
             rescore_workers: 1,
             http: shared::http::HttpLimits::default(),
+            auth_limits: AuthLimits {
+                login_failures: 10_000,
+                registrations: 10_000,
+                ..AuthLimits::default()
+            },
+            password_hashes: 2,
             edge_trusted_proxies: "",
         }
     }
@@ -76,6 +90,8 @@ pub struct TestApp {
     pub dispatcher: SocketAddr,
     pub pool: PgPool,
     pub client: reqwest::Client,
+    /// command-service's password hashing (its bound and the most that ran at once).
+    pub hashing: Hashing,
     shutdown: CancellationToken,
 }
 
@@ -118,6 +134,7 @@ impl TestApp {
             plans: options.plans.clone(),
             http: options.http,
         };
+        let hashing = Hashing::new(options.password_hashes);
         let shutdown = CancellationToken::new();
         let (command_l, command) = bind().await;
         let (edge_l, edge) = bind().await;
@@ -135,6 +152,9 @@ impl TestApp {
             },
             rescore_worker: options.rescore_worker,
             rescore_workers: options.rescore_workers,
+            trusted_proxies: TrustedProxies::loopback(),
+            auth_limits: options.auth_limits,
+            hashing: hashing.clone(),
         };
         let edge_config = EdgeConfig {
             common,
@@ -182,6 +202,7 @@ impl TestApp {
             dispatcher,
             pool,
             client: reqwest::Client::new(),
+            hashing,
             shutdown,
         };
         app.wait_healthy(options.projector).await;
