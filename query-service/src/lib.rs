@@ -121,7 +121,7 @@ pub async fn run(
     let cursors = CursorSigner::from_database(&pool).await?;
     let state = EdgeState {
         pool: pool.clone(),
-        upstream: proxy::Upstream::new(&config.command_url)?,
+        upstream: proxy::Upstream::new(&config.command_url, config.common.http.header_read)?,
         keys,
         cursors,
         read_wait: config.read_wait,

@@ -22,10 +22,14 @@ pub struct Upstream {
 }
 
 impl Upstream {
-    pub fn new(base: &str) -> anyhow::Result<Self> {
+    /// `server_idle` is how long command-service keeps an idle connection open (its header
+    /// read timeout): pooled connections are dropped well before, so a forwarded write never
+    /// goes out on a connection the server is closing.
+    pub fn new(base: &str, server_idle: Duration) -> anyhow::Result<Self> {
         let client = reqwest::Client::builder()
             .timeout(Duration::from_secs(120))
             .pool_max_idle_per_host(64)
+            .pool_idle_timeout(server_idle / 2)
             .redirect(reqwest::redirect::Policy::none())
             .build()?;
         Ok(Self {
