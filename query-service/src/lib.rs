@@ -81,13 +81,17 @@ pub fn router(state: EdgeState) -> Router {
         )
         .fallback(proxy::forward)
         .method_not_allowed_fallback(shared::http::method_not_allowed)
+        // Before any handler or the forwarder runs (and so with the answer headers below):
+        // a path with `.`/`..` segments is refused, never resolved.
+        .layer(axum::middleware::from_fn(shared::http::refuse_dot_segments))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             ratelimit::limit,
         ))
         .with_state(state)
-        // Outermost last: an unsafe caller's id is dropped, ids are set, then traced, then CORS answers preflights (which
-        // get the default rate-limit figures), then every request is counted.
+        // Outermost last: an unsafe caller's id is dropped, ids are set, then traced, then
+        // CORS answers preflights (which get the default rate-limit figures), then every
+        // request is counted.
         .layer(edge::cors())
         .layer(SetResponseHeaderLayer::if_not_present(
             ratelimit::LIMIT,
@@ -131,10 +135,8 @@ pub async fn run(
         default_plan: config.common.default_plan,
         trusted_proxies: config.trusted_proxies.clone(),
     };
-    // Outermost: `//` collapses, then a `.`/`..` segment is refused before anything routes
-    // or forwards on it.
     let app = tower::util::MapRequestLayer::new(shared::http::collapse_slashes::<Body>)
-        .layer(axum::middleware::from_fn(shared::http::refuse_dot_segments).layer(router(state)));
+        .layer(router(state));
     tracing::info!(addr = %listener.local_addr()?, upstream = %config.command_url, "query-service (edge) listening");
     shared::http::serve(listener, app, config.common.http, shutdown).await?;
     Ok(())

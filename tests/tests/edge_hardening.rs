@@ -30,6 +30,10 @@ async fn dot_segments_are_refused_before_routing_and_never_reach_command_service
             assert_error(&answer.json(), "bad_request");
             assert!(!answer.body.contains("command-service"), "{answer:?}");
         }
+        let answer = raw_http(app.edge, &get(path)).await;
+        for header in ["x-ratelimit-limit:", "x-request-id:"] {
+            assert!(answer.head.contains(header), "{path}: {}", answer.head);
+        }
         let post = format!(
             "POST {path} HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{{}}"
         );
