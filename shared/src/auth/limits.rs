@@ -132,3 +132,15 @@ async fn take(
         Attempt::Refused(retry_after.max(1) as u64)
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_defaults_are_10_failed_logins_per_15_minutes_and_10_registrations_per_hour() {
+        let d = AuthLimits::default();
+        assert_eq!((d.login_failures, d.login_window.as_secs()), (10, 900));
+        assert_eq!((d.registrations, d.register_window.as_secs()), (10, 3600));
+    }
+}

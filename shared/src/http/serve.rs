@@ -178,3 +178,15 @@ impl HttpBody for DeadlineBody {
         self.inner.size_hint()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_limits_are_10_s_for_headers_and_60_s_for_a_body() {
+        let d = HttpLimits::default();
+        assert_eq!(d.header_read, Duration::from_secs(10));
+        assert_eq!(d.body_read, Duration::from_secs(60));
+    }
+}
