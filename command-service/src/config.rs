@@ -1,6 +1,9 @@
 //! command-service configuration, read from the environment once.
 
+use shared::auth::limits::AuthLimits;
+use shared::auth::Hashing;
 use shared::config::{or_default, parse_or, CommonConfig, ConfigError};
+use shared::http::TrustedProxies;
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -17,6 +20,13 @@ pub struct CommandConfig {
     /// `RESCORE_WORKERS` (default 2): how many batches of rescores this process works at once
     /// (each on its own part of a job).
     pub rescore_workers: usize,
+    /// Peers whose `X-Forwarded-For` names the client (`COMMAND_TRUSTED_PROXIES`, addresses
+    /// or CIDR networks, default loopback `127.0.0.0/8,::1`): the edge's addresses.
+    pub trusted_proxies: TrustedProxies,
+    /// Failed-login and registration limits (`LOGIN_FAILURE_*`, `REGISTRATION_*`).
+    pub auth_limits: AuthLimits,
+    /// Password hashes computed at once (`PASSWORD_HASH_CONCURRENCY`, default: cores).
+    pub hashing: Hashing,
 }
 
 #[derive(Debug, Clone)]
@@ -61,6 +71,12 @@ impl CommandConfig {
             key_cache_ttl: Duration::from_secs(parse_or("API_KEY_CACHE_SECS", 60)?),
             rescore_worker: or_default("RESCORE_WORKER", "true") != "false",
             rescore_workers: parse_or("RESCORE_WORKERS", 2)?,
+            trusted_proxies: parse_or("COMMAND_TRUSTED_PROXIES", TrustedProxies::loopback())?,
+            auth_limits: AuthLimits::from_env()?,
+            hashing: match parse_or("PASSWORD_HASH_CONCURRENCY", 0usize)? {
+                0 => Hashing::per_core(),
+                n => Hashing::new(n),
+            },
             relay: RelayConfig {
                 enabled: or_default("RELAY_ENABLED", "true") != "false",
                 batch_size: parse_or("RELAY_BATCH", d.batch_size)?,

@@ -8,8 +8,7 @@ pub mod relay;
 mod routes;
 pub mod state;
 
-use axum::extract::Request;
-use axum::ServiceExt;
+use axum::body::Body;
 use config::CommandConfig;
 use sqlx::PgPool;
 use tokio::net::TcpListener;
@@ -45,14 +44,13 @@ pub async fn run(
             shutdown.clone(),
         ))
     });
-    let app = tower::layer::layer_fn(|svc| {
-        tower::util::MapRequest::new(svc, shared::http::collapse_slashes::<axum::body::Body>)
-    })
-    .layer(router(state::AppState::new(pool, config)));
+    let limits = config.common.http;
+    let app = tower::util::MapRequestLayer::new(shared::http::collapse_slashes::<Body>).layer(
+        axum::middleware::from_fn(shared::http::refuse_dot_segments)
+            .layer(router(state::AppState::new(pool, config))),
+    );
     tracing::info!(addr = %listener.local_addr()?, "command-service listening");
-    axum::serve(listener, ServiceExt::<Request>::into_make_service(app))
-        .with_graceful_shutdown(shutdown.clone().cancelled_owned())
-        .await?;
+    shared::http::serve(listener, app, limits, shutdown.clone()).await?;
     shutdown.cancel();
     if let Some(relay) = relay {
         relay.await?;

@@ -73,9 +73,8 @@ pub async fn run(
         .await
     });
     tracing::info!(addr = %listener.local_addr()?, "projector listening");
-    axum::serve(listener, router(pool))
-        .with_graceful_shutdown(shutdown.clone().cancelled_owned())
-        .await?;
+    let limits = shared::http::HttpLimits::from_env()?;
+    shared::http::serve(listener, router(pool), limits, shutdown.clone()).await?;
     shutdown.cancel();
     runner.await?;
     Ok(())

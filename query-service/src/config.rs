@@ -1,6 +1,7 @@
 //! query-service configuration, read from the environment once.
 
 use shared::config::{or_default, parse_or, CommonConfig, ConfigError};
+use shared::http::TrustedProxies;
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -18,6 +19,10 @@ pub struct EdgeConfig {
     pub key_cache_ttl: Duration,
     /// The sliding window of request limits (`RATE_WINDOW_SECS`, default 600 as SPEC §8).
     pub rate_window: Duration,
+    /// Proxies in front of the edge (a load balancer, an ingress) whose `X-Forwarded-For` is
+    /// believed (`EDGE_TRUSTED_PROXIES`, addresses or CIDR networks, default none): the
+    /// client address the edge passes on to command-service.
+    pub trusted_proxies: TrustedProxies,
 }
 
 impl EdgeConfig {
@@ -29,6 +34,7 @@ impl EdgeConfig {
             read_wait: Duration::from_millis(parse_or("READ_WAIT_MS", 2000)?),
             key_cache_ttl: Duration::from_secs(parse_or("API_KEY_CACHE_SECS", 60)?),
             rate_window: Duration::from_secs(parse_or("RATE_WINDOW_SECS", 600)?),
+            trusted_proxies: parse_or("EDGE_TRUSTED_PROXIES", TrustedProxies::default())?,
         })
     }
 }

@@ -1,9 +1,11 @@
 //! What the public port adds to every answer: CORS (SPEC §1.9: preflights answered, the API's
-//! headers allowed and exposed) and a request id (the caller's `X-Request-Id` or a new one),
-//! carried to command-service, echoed in the response and recorded in the logs.
+//! headers allowed and exposed) and a request id (the caller's `X-Request-Id` when it is safe,
+//! see `shared::http::accept_request_id`, else a new one), carried to command-service, echoed
+//! in the response and recorded in the logs: one id everywhere.
 
 use axum::http::{header, HeaderName, Method, Request};
 use std::time::Duration;
+use tower::util::MapRequestLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
@@ -37,6 +39,23 @@ pub fn cors() -> CorsLayer {
             REQUEST_ID,
         ])
         .max_age(Duration::from_secs(86_400))
+}
+
+/// Drops a caller's `X-Request-Id` that is too long, has unsafe characters or is sent twice,
+/// so [`set_request_id`] puts a new one in its place.
+pub fn drop_unsafe_request_id<B>() -> MapRequestLayer<fn(Request<B>) -> Request<B>> {
+    MapRequestLayer::new(|mut req: Request<B>| {
+        let mut given = req.headers().get_all(REQUEST_ID).iter();
+        let safe = match (given.next(), given.next()) {
+            (Some(v), None) => v.to_str().is_ok_and(shared::http::accept_request_id),
+            (None, _) => true,
+            _ => false,
+        };
+        if !safe {
+            req.headers_mut().remove(REQUEST_ID);
+        }
+        req
+    })
 }
 
 pub fn set_request_id() -> SetRequestIdLayer<MakeRequestUuid> {

@@ -13,14 +13,16 @@ pub mod list;
 mod proxy;
 mod ratelimit;
 
-use axum::extract::{FromRef, Request, State};
+use axum::body::Body;
+use axum::extract::{FromRef, State};
 use axum::http::StatusCode;
 use axum::routing::get;
-use axum::{Json, Router, ServiceExt};
+use axum::{Json, Router};
 use config::EdgeConfig;
 use serde_json::Value;
 use shared::auth::KeyResolver;
 use shared::cursor::CursorSigner;
+use shared::http::TrustedProxies;
 use shared::plan::{Plan, PlanTable};
 use shared::ratelimit::RateLimiter;
 use sqlx::PgPool;
@@ -42,6 +44,8 @@ pub struct EdgeState {
     pub plans: PlanTable,
     /// The plan whose request figures answers without a valid key carry.
     pub default_plan: Plan,
+    /// Proxies in front of the edge whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: TrustedProxies,
 }
 
 impl FromRef<EdgeState> for KeyResolver {
@@ -76,13 +80,18 @@ pub fn router(state: EdgeState) -> Router {
             get(leads::get_notes).fallback(proxy::forward),
         )
         .fallback(proxy::forward)
+        .method_not_allowed_fallback(shared::http::method_not_allowed)
+        // Before any handler or the forwarder runs (and so with the answer headers below):
+        // a path with `.`/`..` segments is refused, never resolved.
+        .layer(axum::middleware::from_fn(shared::http::refuse_dot_segments))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             ratelimit::limit,
         ))
         .with_state(state)
-        // Outermost last: ids are set first, then traced, then CORS answers preflights (which
-        // get the default rate-limit figures), then every request is counted.
+        // Outermost last: an unsafe caller's id is dropped, ids are set, then traced, then
+        // CORS answers preflights (which get the default rate-limit figures), then every
+        // request is counted.
         .layer(edge::cors())
         .layer(SetResponseHeaderLayer::if_not_present(
             ratelimit::LIMIT,
@@ -95,6 +104,7 @@ pub fn router(state: EdgeState) -> Router {
         .layer(edge::propagate_request_id())
         .layer(edge::trace())
         .layer(edge::set_request_id())
+        .layer(edge::drop_unsafe_request_id())
 }
 
 async fn healthz(State(state): State<EdgeState>) -> (StatusCode, Json<Value>) {
@@ -115,7 +125,7 @@ pub async fn run(
     let cursors = CursorSigner::from_database(&pool).await?;
     let state = EdgeState {
         pool: pool.clone(),
-        upstream: proxy::Upstream::new(&config.command_url)?,
+        upstream: proxy::Upstream::new(&config.command_url, config.common.http.header_read)?,
         keys,
         cursors,
         read_wait: config.read_wait,
@@ -123,14 +133,11 @@ pub async fn run(
         limiter_window: config.rate_window,
         plans: config.common.plans.clone(),
         default_plan: config.common.default_plan,
+        trusted_proxies: config.trusted_proxies.clone(),
     };
-    let app = tower::layer::layer_fn(|svc| {
-        tower::util::MapRequest::new(svc, shared::http::collapse_slashes::<axum::body::Body>)
-    })
-    .layer(router(state));
+    let app = tower::util::MapRequestLayer::new(shared::http::collapse_slashes::<Body>)
+        .layer(router(state));
     tracing::info!(addr = %listener.local_addr()?, upstream = %config.command_url, "query-service (edge) listening");
-    axum::serve(listener, ServiceExt::<Request>::into_make_service(app))
-        .with_graceful_shutdown(shutdown.cancelled_owned())
-        .await?;
+    shared::http::serve(listener, app, config.common.http, shutdown).await?;
     Ok(())
 }

@@ -1,13 +1,18 @@
 //! Forwarding `/api/v1` requests to command-service: method, path, query, headers and body go
-//! through unchanged (bar hop-by-hop headers); the answer streams back.
+//! through unchanged (bar hop-by-hop headers); the answer streams back. Only `/api/v1/...`
+//! is ever reached: paths with `.`/`..` segments are refused before routing (see `lib.rs`),
+//! and the URL the client builds is checked again. `X-Forwarded-For` is replaced by the one
+//! client address the edge saw (its TCP peer, or what a trusted proxy in front of it says),
+//! which command-service believes from the edge only (`COMMAND_TRUSTED_PROXIES`).
 
 use crate::EdgeState;
 use axum::body::Body;
-use axum::extract::{Request, State};
-use axum::http::HeaderMap;
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
-use shared::http::MAX_BODY_BYTES;
+use shared::http::{client_ip, is_body_timeout, TrustedProxies, FORWARDED_FOR, MAX_BODY_BYTES};
 use shared::ApiError;
+use std::net::SocketAddr;
 use std::time::Duration;
 
 #[derive(Clone)]
@@ -17,10 +22,14 @@ pub struct Upstream {
 }
 
 impl Upstream {
-    pub fn new(base: &str) -> anyhow::Result<Self> {
+    /// `server_idle` is how long command-service keeps an idle connection open (its header
+    /// read timeout): pooled connections are dropped well before, so a forwarded write never
+    /// goes out on a connection the server is closing.
+    pub fn new(base: &str, server_idle: Duration) -> anyhow::Result<Self> {
         let client = reqwest::Client::builder()
             .timeout(Duration::from_secs(120))
             .pool_max_idle_per_host(64)
+            .pool_idle_timeout(server_idle / 2)
             .redirect(reqwest::redirect::Policy::none())
             .build()?;
         Ok(Self {
@@ -30,7 +39,7 @@ impl Upstream {
     }
 }
 
-const HOP_BY_HOP: [&str; 9] = [
+const HOP_BY_HOP: [&str; 10] = [
     "connection",
     "keep-alive",
     "proxy-authenticate",
@@ -40,6 +49,7 @@ const HOP_BY_HOP: [&str; 9] = [
     "transfer-encoding",
     "upgrade",
     "host",
+    FORWARDED_FOR,
 ];
 
 fn copy_headers(from: &HeaderMap, to: &mut HeaderMap) {
@@ -51,13 +61,17 @@ fn copy_headers(from: &HeaderMap, to: &mut HeaderMap) {
 }
 
 pub async fn forward(State(state): State<EdgeState>, req: Request) -> Response {
-    match forward_inner(&state.upstream, req).await {
+    match forward_inner(&state.upstream, &state.trusted_proxies, req).await {
         Ok(resp) => resp,
         Err(err) => err.into_response(),
     }
 }
 
-async fn forward_inner(upstream: &Upstream, req: Request) -> Result<Response, ApiError> {
+async fn forward_inner(
+    upstream: &Upstream,
+    trusted: &TrustedProxies,
+    req: Request,
+) -> Result<Response, ApiError> {
     let (parts, body) = req.into_parts();
     if !parts.uri.path().starts_with("/api/v1/") {
         return Err(ApiError::not_found(format!(
@@ -68,19 +82,47 @@ async fn forward_inner(upstream: &Upstream, req: Request) -> Result<Response, Ap
     }
     let bytes = axum::body::to_bytes(body, MAX_BODY_BYTES)
         .await
-        .map_err(|_| {
-            ApiError::PayloadTooLarge(format!(
-                "request body is larger than {} MB; split it into smaller requests",
-                MAX_BODY_BYTES / (1024 * 1024)
-            ))
+        .map_err(|e| {
+            if is_body_timeout(&e) {
+                ApiError::RequestTimeout(
+                    "the request body did not arrive in time; send it at once".into(),
+                )
+            } else if std::error::Error::source(&e)
+                .is_some_and(|s| s.is::<http_body_util::LengthLimitError>())
+            {
+                ApiError::PayloadTooLarge(format!(
+                    "request body is larger than {} MB; split it into smaller requests",
+                    MAX_BODY_BYTES / (1024 * 1024)
+                ))
+            } else {
+                ApiError::bad_request(format!("could not read the request body: {e}"))
+            }
         })?;
     let path = parts.uri.path_and_query().map_or("/", |pq| pq.as_str());
+    let url = reqwest::Url::parse(&format!("{}{path}", upstream.base))
+        .ok()
+        .filter(|url| url.path().starts_with("/api/v1/"))
+        .ok_or_else(|| {
+            ApiError::bad_request(format!(
+                "the path '{}' cannot be forwarded; send a plain /api/v1/... path",
+                parts.uri.path()
+            ))
+        })?;
     let mut headers = HeaderMap::new();
     // The edge has set `X-Request-Id` (see `edge.rs`); it goes through with the rest.
     copy_headers(&parts.headers, &mut headers);
+    let peer = parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0);
+    if let Some(ip) = client_ip(peer, &parts.headers, trusted) {
+        if let Ok(value) = HeaderValue::from_str(&ip.to_string()) {
+            headers.insert(FORWARDED_FOR, value);
+        }
+    }
     let answer = upstream
         .client
-        .request(parts.method, format!("{}{path}", upstream.base))
+        .request(parts.method, url)
         .headers(headers)
         .body(bytes)
         .send()

@@ -1,7 +1,8 @@
 //! Rate limits on the public port (SPEC §1.5, §8): every authenticated request takes one slot
-//! from its key's sliding window before anything else runs; a full window answers 429 with
+//! from its account's sliding window (per account, not per key: `POST /login` issues a new key,
+//! which must not come with a new budget) before anything else runs; a full window answers 429 with
 //! `Retry-After`. Every response carries `X-RateLimit-Limit` and `X-RateLimit-Remaining`:
-//! the key's own figures, or the default plan's for requests without a valid key (those are
+//! the account's own figures, or the default plan's for requests without a valid key (those are
 //! not counted; they end in 401 or are public).
 
 use crate::EdgeState;
@@ -24,7 +25,7 @@ pub async fn limit(State(state): State<EdgeState>, req: Request, next: Next) -> 
     let mut response = match decision.retry_after {
         Some(secs) => ApiError::RateLimited {
             message: format!(
-                "rate limit exceeded: {} requests per {} s for this API key; retry after {secs} s",
+                "rate limit exceeded: {} requests per {} s for this account (all its API keys); retry after {secs} s",
                 decision.limit,
                 state.limiter_window.as_secs()
             ),
@@ -45,7 +46,7 @@ async fn decide(state: &EdgeState, headers: &HeaderMap) -> Result<Decision, ApiE
     match state.keys.resolve(raw).await? {
         Some(ctx) => Ok(state
             .limiter
-            .take(ctx.key_id, state.plans.limits(ctx.plan))
+            .take(ctx.account_id, state.plans.limits(ctx.plan))
             .await?),
         None => Ok(default),
     }

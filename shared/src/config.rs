@@ -78,6 +78,9 @@ pub struct CommonConfig {
     /// Plans of particular accounts (`LEADSTREAM_ACCOUNT_PLANS=email=plan,...`).
     pub account_plans: AccountPlans,
     pub plans: PlanTable,
+    /// Header and body read timeouts of the service's listener (`HTTP_HEADER_TIMEOUT_MS`,
+    /// `HTTP_BODY_TIMEOUT_MS`).
+    pub http: crate::http::HttpLimits,
 }
 
 impl CommonConfig {
@@ -87,6 +90,7 @@ impl CommonConfig {
             database_url: Secret::new(require("DATABASE_URL")?),
             database_max_connections: parse_or("DATABASE_MAX_CONNECTIONS", 16)?,
             nats_url: or_default("NATS_URL", "nats://127.0.0.1:4222"),
+            http: crate::http::HttpLimits::from_env()?,
             default_plan: parse_or("LEADSTREAM_DEFAULT_PLAN", Plan::Unlimited)?,
             account_plans: parse_or("LEADSTREAM_ACCOUNT_PLANS", AccountPlans::default())?,
             plans: PlanTable {

@@ -1,4 +1,4 @@
-//! Request rate limits (SPEC §8): a sliding window per API key, counted in Postgres so the
+//! Request rate limits (SPEC §8): a sliding window per account (all its API keys together), counted in Postgres so the
 //! limit holds across every replica of the edge. Plans without a request limit cost nothing.
 
 use crate::plan::PlanLimits;
@@ -44,8 +44,13 @@ impl RateLimiter {
         Self { pool, window }
     }
 
-    /// Counts one request of `key_id` against `limits`, unless the window is already full.
-    pub async fn take(&self, key_id: Uuid, limits: PlanLimits) -> Result<Decision, sqlx::Error> {
+    /// Counts one request of account `account_id` against `limits`, unless the window is
+    /// already full.
+    pub async fn take(
+        &self,
+        account_id: Uuid,
+        limits: PlanLimits,
+    ) -> Result<Decision, sqlx::Error> {
         let Some(limit) = limits.requests_per_window else {
             return Ok(Decision::uncounted(limits));
         };
@@ -54,7 +59,7 @@ impl RateLimiter {
         let window = self.window.as_secs().clamp(1, i32::MAX as u64) as i32;
         let (allowed, used, retry_after): (bool, i32, i32) =
             sqlx::query_as("SELECT allowed, used, retry_after FROM rate_take($1, $2, $3, $4)")
-                .bind(key_id)
+                .bind(account_id)
                 .bind(now)
                 .bind(limit as i32)
                 .bind(window)

@@ -11,7 +11,10 @@ use command_service::config::{CommandConfig, RelayConfig};
 use query_service::config::EdgeConfig;
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
+use shared::auth::limits::AuthLimits;
+use shared::auth::Hashing;
 use shared::config::{CommonConfig, Secret};
+use shared::http::TrustedProxies;
 use shared::plan::{Plan, PlanTable};
 use sqlx::PgPool;
 use std::net::SocketAddr;
@@ -44,6 +47,15 @@ pub struct Options {
     /// relay's, the projector's and the listeners' connections, starved the HTTP handlers).
     /// `rescore_jobs.rs` drives parallel workers itself.
     pub rescore_workers: usize,
+    /// Header and body read timeouts of the edge's and command-service's listeners.
+    pub http: shared::http::HttpLimits,
+    /// Failed-login and registration limits. Generous by default: every test client is
+    /// 127.0.0.1, and many tests register several accounts.
+    pub auth_limits: AuthLimits,
+    /// Password hashes computed at once by command-service.
+    pub password_hashes: usize,
+    /// `EDGE_TRUSTED_PROXIES`: none by default, as in production.
+    pub edge_trusted_proxies: &'static str,
 }
 
 impl Default for Options {
@@ -58,6 +70,14 @@ impl Default for Options {
             rate_window: Duration::from_secs(600),
             rescore_worker: true,
             rescore_workers: 1,
+            http: shared::http::HttpLimits::default(),
+            auth_limits: AuthLimits {
+                login_failures: 10_000,
+                registrations: 10_000,
+                ..AuthLimits::default()
+            },
+            password_hashes: 2,
+            edge_trusted_proxies: "",
         }
     }
 }
@@ -71,6 +91,8 @@ pub struct TestApp {
     pub dispatcher: SocketAddr,
     pub pool: PgPool,
     pub client: reqwest::Client,
+    /// command-service's password hashing (its bound and the most that ran at once).
+    pub hashing: Hashing,
     shutdown: CancellationToken,
 }
 
@@ -111,7 +133,9 @@ impl TestApp {
             default_plan: options.default_plan,
             account_plans: options.account_plans.parse().unwrap(),
             plans: options.plans.clone(),
+            http: options.http,
         };
+        let hashing = Hashing::new(options.password_hashes);
         let shutdown = CancellationToken::new();
         let (command_l, command) = bind().await;
         let (edge_l, edge) = bind().await;
@@ -129,6 +153,9 @@ impl TestApp {
             },
             rescore_worker: options.rescore_worker,
             rescore_workers: options.rescore_workers,
+            trusted_proxies: TrustedProxies::loopback(),
+            auth_limits: options.auth_limits,
+            hashing: hashing.clone(),
         };
         let edge_config = EdgeConfig {
             common,
@@ -137,6 +164,7 @@ impl TestApp {
             read_wait: options.read_wait,
             key_cache_ttl: Duration::from_secs(60),
             rate_window: options.rate_window,
+            trusted_proxies: options.edge_trusted_proxies.parse().unwrap(),
         };
         tokio::spawn(command_service::run(
             command_config,
@@ -175,6 +203,7 @@ impl TestApp {
             dispatcher,
             pool,
             client: reqwest::Client::new(),
+            hashing,
             shutdown,
         };
         app.wait_healthy(options.projector).await;
@@ -317,4 +346,47 @@ pub fn assert_error(body: &Value, code: &str) {
         body["message"].as_str().is_some_and(|m| !m.is_empty()),
         "{body}"
     );
+}
+
+/// An answer read off a raw connection: status, head (lowercase) and body.
+#[derive(Debug)]
+pub struct RawAnswer {
+    pub status: u16,
+    pub head: String,
+    pub body: String,
+}
+
+impl RawAnswer {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("{e}: {self:?}"))
+    }
+}
+
+/// Sends `request` as it is (no URL normalization, no header checks) and reads the answer
+/// until the server closes the connection (send `Connection: close`). At most 10 s.
+pub async fn raw_http(addr: SocketAddr, request: &[u8]) -> RawAnswer {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    // The server may answer (and close) before it has read everything: ignore write errors.
+    let _ = stream.write_all(request).await;
+    let mut out = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(10), async {
+        let mut buf = [0u8; 8192];
+        loop {
+            match stream.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => out.extend_from_slice(&buf[..n]),
+            }
+        }
+    })
+    .await;
+    assert!(read.is_ok(), "no answer within 10 s");
+    let text = String::from_utf8_lossy(&out).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let status = head.get(9..12).and_then(|s| s.parse().ok()).unwrap_or(0);
+    RawAnswer {
+        status,
+        head: head.to_lowercase(),
+        body: body.to_owned(),
+    }
 }

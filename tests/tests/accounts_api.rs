@@ -5,6 +5,7 @@ use leadstream_tests::{assert_error, Options, TestApp};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 use sha2::{Digest, Sha256};
+use shared::auth::limits::AuthLimits;
 use shared::plan::Plan;
 use sqlx::PgPool;
 
@@ -233,4 +234,195 @@ async fn an_account_named_in_the_configuration_gets_its_plan_and_its_batch_limit
         )
         .await;
     assert_eq!(status, StatusCode::CREATED);
+}
+
+/// Small login/registration limits; the edge believes the test's `X-Forwarded-For`, so each
+/// request can come from its own client address.
+fn limited(login_failures: u32, registrations: u32) -> Options {
+    Options {
+        auth_limits: AuthLimits {
+            login_failures,
+            registrations,
+            ..AuthLimits::default()
+        },
+        edge_trusted_proxies: "127.0.0.1",
+        ..Options::default()
+    }
+}
+
+async fn login_from(app: &TestApp, addr: &str, email: &str, password: &str) -> reqwest::Response {
+    app.client
+        .post(format!("{}/login", app.base))
+        .header("X-Forwarded-For", addr)
+        .json(&json!({"email": email, "password": password}))
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn register_from(app: &TestApp, addr: &str) -> reqwest::Response {
+    app.client
+        .post(format!("{}/register", app.base))
+        .header("X-Forwarded-For", addr)
+        .json(&json!({"email": format!("{}@example.test", uuid::Uuid::new_v4()), "password": "correct horse battery"}))
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn assert_429(resp: reqwest::Response) {
+    assert_eq!(resp.status(), StatusCode::TOO_MANY_REQUESTS);
+    let retry: u64 = resp.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(retry >= 1, "Retry-After {retry}");
+    assert_error(&resp.json().await.unwrap(), "rate_limit_exceeded");
+}
+
+async fn email_of(app: &TestApp, account_id: &str) -> String {
+    sqlx::query_scalar("SELECT email FROM accounts WHERE account_id = $1::uuid")
+        .bind(account_id)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap()
+}
+
+#[sqlx::test(migrator = "shared::db::MIGRATOR")]
+async fn failed_logins_are_limited_per_email_whatever_the_address(pool: PgPool) {
+    let app = TestApp::spawn_with(pool, limited(5, 100)).await;
+    let account = app.register().await;
+    let email = email_of(&app, &account.account_id).await;
+    for i in 0..5 {
+        let resp = login_from(&app, &format!("198.51.100.{i}"), &email, "wrong password").await;
+        assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+    }
+    // Locked: even the right password, from yet another address.
+    assert_429(login_from(&app, "198.51.100.77", &email, "correct horse battery").await).await;
+    assert_429(
+        login_from(
+            &app,
+            "198.51.100.78",
+            &email.to_uppercase(),
+            "wrong password",
+        )
+        .await,
+    )
+    .await;
+    // Another account is not locked.
+    let other = app.register().await;
+    let other_email = email_of(&app, &other.account_id).await;
+    let resp = login_from(&app, "198.51.100.79", &other_email, "correct horse battery").await;
+    assert_eq!(resp.status(), StatusCode::OK);
+}
+
+#[sqlx::test(migrator = "shared::db::MIGRATOR")]
+async fn failed_logins_are_limited_per_client_address(pool: PgPool) {
+    let app = TestApp::spawn_with(pool, limited(5, 100)).await;
+    let account = app.register().await;
+    let email = email_of(&app, &account.account_id).await;
+    for i in 0..5 {
+        let resp = login_from(
+            &app,
+            "203.0.113.9",
+            &format!("nobody{i}@example.test"),
+            "wrong password",
+        )
+        .await;
+        assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+    }
+    assert_429(login_from(&app, "203.0.113.9", &email, "correct horse battery").await).await;
+    let resp = login_from(&app, "203.0.113.10", &email, "correct horse battery").await;
+    assert_eq!(
+        resp.status(),
+        StatusCode::OK,
+        "another address is not limited"
+    );
+}
+
+#[sqlx::test(migrator = "shared::db::MIGRATOR")]
+async fn successful_logins_are_not_counted_as_failures(pool: PgPool) {
+    let app = TestApp::spawn_with(pool, limited(3, 100)).await;
+    let account = app.register().await;
+    let email = email_of(&app, &account.account_id).await;
+    for _ in 0..6 {
+        let resp = login_from(&app, "203.0.113.20", &email, "correct horse battery").await;
+        assert_eq!(resp.status(), StatusCode::OK);
+    }
+}
+
+#[sqlx::test(migrator = "shared::db::MIGRATOR")]
+async fn a_client_address_the_edge_does_not_trust_cannot_spoof_its_way_round_the_limit(
+    pool: PgPool,
+) {
+    let options = Options {
+        edge_trusted_proxies: "",
+        ..limited(3, 100)
+    };
+    let app = TestApp::spawn_with(pool, options).await;
+    for i in 0..3 {
+        let resp = login_from(
+            &app,
+            &format!("192.0.2.{i}"),
+            &format!("x{i}@example.test"),
+            "wrong password",
+        )
+        .await;
+        assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+    }
+    // All came from 127.0.0.1, whatever they claimed.
+    assert_429(login_from(&app, "192.0.2.200", "y@example.test", "wrong password").await).await;
+}
+
+#[sqlx::test(migrator = "shared::db::MIGRATOR")]
+async fn registrations_are_limited_per_client_address(pool: PgPool) {
+    let app = TestApp::spawn_with(pool, limited(100, 3)).await;
+    for _ in 0..3 {
+        assert_eq!(
+            register_from(&app, "203.0.113.30").await.status(),
+            StatusCode::CREATED
+        );
+    }
+    assert_429(register_from(&app, "203.0.113.30").await).await;
+    let accounts: i64 = sqlx::query_scalar("SELECT count(*) FROM accounts")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(accounts, 3, "the refused registration created nothing");
+    assert_eq!(
+        register_from(&app, "203.0.113.31").await.status(),
+        StatusCode::CREATED
+    );
+}
+
+#[sqlx::test(migrator = "shared::db::MIGRATOR")]
+async fn concurrent_logins_queue_for_at_most_the_configured_number_of_hashes(pool: PgPool) {
+    let options = Options {
+        password_hashes: 2,
+        ..Options::default()
+    };
+    let app = std::sync::Arc::new(TestApp::spawn_with(pool, options).await);
+    let account = app.register().await;
+    let email = email_of(&app, &account.account_id).await;
+    let logins: Vec<_> = (0..32)
+        .map(|_| {
+            let (app, email) = (app.clone(), email.clone());
+            tokio::spawn(async move {
+                login_from(&app, "127.0.0.1", &email, "correct horse battery")
+                    .await
+                    .status()
+            })
+        })
+        .collect();
+    for login in logins {
+        assert_eq!(login.await.unwrap(), StatusCode::OK);
+    }
+    assert_eq!(app.hashing.bound(), 2);
+    assert!(
+        app.hashing.peak() <= 2,
+        "{} hashes ran at once",
+        app.hashing.peak()
+    );
+    assert!(app.hashing.peak() >= 1);
 }

@@ -272,3 +272,168 @@ async fn malformed_and_unknown_lead_ids_are_404_on_every_write_endpoint(pool: Pg
         }
     }
 }
+
+/// `(what, method, path, body, the field the message must name)`; `{id}` is a lead's id.
+fn bodies_with_nul() -> Vec<(&'static str, Method, &'static str, Value, &'static str)> {
+    let nul = "a\u{0}b";
+    vec![
+        (
+            "lead name",
+            Method::POST,
+            "/leads",
+            json!({"name": nul, "source": "s"}),
+            "'name'",
+        ),
+        (
+            "lead email",
+            Method::POST,
+            "/leads",
+            json!({"name": "n", "source": "s", "email": nul}),
+            "'email'",
+        ),
+        (
+            "lead city",
+            Method::POST,
+            "/leads",
+            json!({"name": "n", "source": "s", "city": nul}),
+            "'city'",
+        ),
+        (
+            "a tag",
+            Method::POST,
+            "/leads",
+            json!({"name": "n", "source": "s", "tags": ["ok", nul]}),
+            "'tags[1]'",
+        ),
+        (
+            "an attribute name",
+            Method::POST,
+            "/leads",
+            json!({"name": "n", "source": "s", "attributes": [{"name": nul, "type": "text", "value": "v"}]}),
+            "'attributes[0].name'",
+        ),
+        (
+            "an attribute value",
+            Method::POST,
+            "/leads",
+            json!({"name": "n", "source": "s", "attributes": [{"name": "x", "type": "text", "value": nul}]}),
+            "'attributes[0].value'",
+        ),
+        (
+            "a batch item",
+            Method::POST,
+            "/leads/batch",
+            json!({"leads": [{"name": "n", "source": "s"}, {"name": nul, "source": "s"}]}),
+            "'leads[1].name'",
+        ),
+        (
+            "an update",
+            Method::PUT,
+            "/leads/{id}",
+            json!({"city": nul}),
+            "'city'",
+        ),
+        (
+            "a new attribute",
+            Method::POST,
+            "/leads/{id}/attributes",
+            json!({"name": "x", "type": "text", "value": nul}),
+            "'value'",
+        ),
+        (
+            "a note",
+            Method::POST,
+            "/leads/{id}/notes",
+            json!({"content": nul}),
+            "'content'",
+        ),
+        (
+            "a rule name",
+            Method::POST,
+            "/scoring-rules",
+            json!({"name": nul, "expression": "1", "priority": 1}),
+            "'name'",
+        ),
+        (
+            "a rule expression",
+            Method::POST,
+            "/scoring-rules",
+            json!({"name": "r", "expression": "city == \"a\u{0}\" ? 1 : 0"}),
+            "'expression'",
+        ),
+        (
+            "a field name",
+            Method::POST,
+            "/leads",
+            json!({"name": "n", "source": "s", "x\u{0}": 1}),
+            "'x\\u0000'",
+        ),
+    ]
+}
+
+#[sqlx::test(migrator = "shared::db::MIGRATOR")]
+async fn a_nul_character_in_any_text_field_is_a_400_naming_the_field(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let k = app.register().await.api_key;
+    let (_, lead) = app
+        .post(&k, "/leads", json!({"name": "n", "source": "s"}))
+        .await;
+    let id = lead["id"].as_str().unwrap();
+    let before = app.event_count().await;
+    for (case, method, path, body, field) in bodies_with_nul() {
+        let path = path.replace("{id}", id);
+        let (status, resp) = app.call(method, &path, Some(&k), Some(body)).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{case}: {resp}");
+        assert_error(&resp, "bad_request");
+        let message = resp["message"].as_str().unwrap();
+        assert!(
+            message.contains(field) && message.contains("NUL"),
+            "{case}: {message}"
+        );
+    }
+    for path in ["/register", "/login"] {
+        for body in [
+            json!({"email": "a\u{0}b@example.test", "password": "correct horse"}),
+            json!({"email": "ab@example.test", "password": "correct\u{0}horse"}),
+        ] {
+            let (status, resp) = app.call(Method::POST, path, None, Some(body)).await;
+            assert_eq!(status, StatusCode::BAD_REQUEST, "{path}: {resp}");
+            assert_error(&resp, "bad_request");
+        }
+    }
+    assert_eq!(app.event_count().await, before, "nothing was written");
+}
+
+#[sqlx::test(migrator = "shared::db::MIGRATOR")]
+async fn a_nul_character_in_a_list_or_export_filter_is_a_400_before_any_streaming(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let k = app.register().await.api_key;
+    app.post(
+        &k,
+        "/leads",
+        json!({"name": "n", "source": "s", "city": "ab"}),
+    )
+    .await;
+    for path in [
+        "/leads?filter=and.eq.city.a%00b",
+        "/leads?sort_by=attr:a%00b",
+        "/leads/export?filter=and.eq.city.a%00b",
+        "/leads/export?format=json&filter=and.contains.name.%00",
+        "/leads/export?format=xlsx&filter=and.eq.city.a%00b",
+    ] {
+        let resp = app
+            .client
+            .get(format!("{}{path}", app.base))
+            .header("X-API-Key", &k)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::BAD_REQUEST, "{path}");
+        assert_eq!(resp.headers()["content-type"], "application/json", "{path}");
+        let body: Value = resp.json().await.unwrap();
+        assert!(
+            body["message"].as_str().unwrap().contains("NUL"),
+            "{path}: {body}"
+        );
+    }
+}

@@ -47,8 +47,7 @@ pub async fn run(
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
     tracing::info!(addr = %listener.local_addr()?, "webhook-dispatcher listening");
-    axum::serve(listener, router(pool))
-        .with_graceful_shutdown(shutdown.cancelled_owned())
-        .await?;
+    let limits = shared::http::HttpLimits::from_env()?;
+    shared::http::serve(listener, router(pool), limits, shutdown).await?;
     Ok(())
 }

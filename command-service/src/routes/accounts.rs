@@ -1,16 +1,18 @@
 //! `POST /api/v1/register` and `POST /api/v1/login`: each answers a new API key, shown once.
+//! Both are limited per client address (and logins per e-mail) against brute force, and
+//! their password hashes run at most N at once (`shared::auth::limits`, `Hashing`).
 
 use crate::state::AppState;
-use axum::extract::State;
-use axum::http::StatusCode;
+use axum::extract::{ConnectInfo, State};
+use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
 use serde_json::{json, Value};
-use shared::auth::{
-    hash_password, issue_key_for_login, register as register_account, AccountError, IssuedKey,
-};
+use shared::auth::limits::{forgive_login, take_login, take_registration, Attempt};
+use shared::auth::{issue_key_for_login, register as register_account, AccountError, IssuedKey};
 use shared::events::EventMetadata;
-use shared::http::{JsonBody, RequestId};
+use shared::http::{client_ip, JsonBody, RequestId};
 use shared::ApiError;
+use std::net::{IpAddr, SocketAddr};
 
 const MIN_PASSWORD: usize = 8;
 const MAX_PASSWORD: usize = 1024;
@@ -71,17 +73,42 @@ fn account_error(e: AccountError) -> ApiError {
     }
 }
 
+/// The client's address: the TCP peer, or what the edge says when the peer is trusted.
+fn client(state: &AppState, peer: Option<SocketAddr>, headers: &HeaderMap) -> Option<IpAddr> {
+    client_ip(peer, headers, &state.config.trusted_proxies)
+}
+
+fn peer_of(extensions: &axum::http::Extensions) -> Option<SocketAddr> {
+    extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0)
+}
+
+fn too_many(what: &str, retry_after_secs: u64) -> ApiError {
+    ApiError::RateLimited {
+        message: format!("too many {what}; retry after {retry_after_secs} s"),
+        retry_after_secs,
+    }
+}
+
 pub async fn register(
     State(state): State<AppState>,
     RequestId(request_id): RequestId,
+    headers: HeaderMap,
+    extensions: axum::http::Extensions,
     JsonBody(body): JsonBody,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let creds = credentials(&body)?;
-    let password = creds.password;
-    let phc = tokio::task::spawn_blocking(move || hash_password(&password))
+    let addr = client(&state, peer_of(&extensions), &headers);
+    if let Attempt::Refused(secs) =
+        take_registration(&state.pool, &state.config.auth_limits, addr).await?
+    {
+        return Err(too_many("registrations from this address", secs));
+    }
+    let phc = state
+        .config
+        .hashing
+        .hash(creds.password)
         .await
-        .map_err(ApiError::internal)?
-        .map_err(ApiError::internal)?;
+        .ok_or_else(|| ApiError::internal("password hashing failed"))?;
     let common = &state.config.common;
     let plan = common
         .account_plans
@@ -96,16 +123,31 @@ pub async fn register(
 pub async fn login(
     State(state): State<AppState>,
     RequestId(request_id): RequestId,
+    headers: HeaderMap,
+    extensions: axum::http::Extensions,
     JsonBody(body): JsonBody,
 ) -> Result<Json<Value>, ApiError> {
     let creds = credentials(&body)?;
+    let addr = client(&state, peer_of(&extensions), &headers);
+    // Counted before the password is checked, taken back if it is right.
+    let ids = match take_login(&state.pool, &state.config.auth_limits, &creds.email, addr).await? {
+        Attempt::Counted(ids) => ids,
+        Attempt::Refused(secs) => {
+            return Err(too_many(
+                "failed logins for this e-mail or from this address",
+                secs,
+            ))
+        }
+    };
     let key = issue_key_for_login(
         &state.pool,
+        &state.config.hashing,
         &creds.email,
         &creds.password,
         &metadata(request_id),
     )
     .await
     .map_err(account_error)?;
+    forgive_login(&state.pool, &ids, &creds.email).await?;
     Ok(key_body(key))
 }

@@ -2,7 +2,7 @@
 //! credential rows derived from them in one transaction.
 
 use super::keys::{generate_api_key, hash_api_key};
-use super::password::verify_password;
+use super::password::Hashing;
 use crate::db::is_unique_violation;
 use crate::events::account::{AccountEvent, AccountRegistered, ApiKeyIssued};
 use crate::events::{DomainEvent, EventMetadata};
@@ -88,6 +88,7 @@ pub async fn register(
 /// Issues a new key to the account with this e-mail when `password` matches its hash.
 pub async fn issue_key_for_login(
     pool: &PgPool,
+    hashing: &Hashing,
     email: &str,
     password: &str,
     metadata: &EventMetadata,
@@ -103,10 +104,7 @@ pub async fn issue_key_for_login(
         .as_ref()
         .map(|r| r.2.clone())
         .unwrap_or_else(|| DUMMY_HASH.clone());
-    let password = password.to_owned();
-    let ok = tokio::task::spawn_blocking(move || verify_password(&password, &phc))
-        .await
-        .unwrap_or(false);
+    let ok = hashing.verify(password.to_owned(), phc).await;
     let Some((account_id, stored_email, _, plan)) = row.filter(|_| ok) else {
         return Err(AccountError::BadCredentials);
     };

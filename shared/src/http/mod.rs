@@ -1,14 +1,19 @@
 //! Adapters every service's routes use: the JSON body and API-key extractors, request ids,
-//! path normalization and the error-shaped fallbacks. No server runs here.
+//! client addresses, path normalization, the error-shaped fallbacks, and the server loop.
 
 mod auth;
 mod body;
+mod client_addr;
 mod health;
 mod paths;
 mod request_id;
+mod serve;
+mod transport_errors;
 
 pub use auth::{api_key_from_headers, Auth};
-pub use body::{JsonBody, MAX_BODY_BYTES};
+pub use body::{nul_path, JsonBody, MAX_BODY_BYTES};
+pub use client_addr::{client_ip, TrustedProxies, FORWARDED_FOR};
 pub use health::health;
-pub use paths::{collapse_slashes, fallback_not_found, method_not_allowed};
-pub use request_id::{RequestId, REQUEST_ID_HEADER};
+pub use paths::{collapse_slashes, fallback_not_found, method_not_allowed, refuse_dot_segments};
+pub use request_id::{accept_request_id, RequestId, REQUEST_ID_HEADER};
+pub use serve::{is_body_timeout, serve, BodyTimeout, HttpLimits};

@@ -85,6 +85,18 @@ pub fn parse_list_query(raw_query: &str) -> Result<ListQuery, QueryError> {
     };
     let (mut sort_by, mut sort_order) = (None, None);
     for (name, value) in form_urlencoded::parse(raw_query.as_bytes()) {
+        // Postgres stores no NUL character: refuse it here, naming the parameter, rather
+        // than fail in the database.
+        if value.contains('\0') && matches!(name.as_ref(), "filter" | "sort_by" | "cursor") {
+            let shown = value.replace('\0', "%00");
+            return Err(if name == "filter" {
+                QueryError::filter(&shown, "values must not contain NUL characters (%00)")
+            } else {
+                QueryError::param(format!(
+                    "{name} '{shown}' must not contain NUL characters (%00)"
+                ))
+            });
+        }
         match name.as_ref() {
             "filter" => q.filters.push(parse_filter(&value)?),
             "sort_by" if !value.trim().is_empty() => sort_by = Some(value.trim().to_owned()),

@@ -425,3 +425,17 @@ fn the_parser_never_panics_on_arbitrary_input() {
         let _ = parse_list_query(&s);
     }
 }
+
+#[test]
+fn a_nul_character_in_a_filter_sort_or_cursor_is_refused_naming_the_parameter() {
+    let e = parse_list_query("filter=and.eq.city.a%00b").unwrap_err();
+    assert_eq!(e.code, "invalid_filter");
+    assert!(e.message.contains("and.eq.city.a%00b"), "{}", e.message);
+    assert!(e.message.contains("NUL"), "{}", e.message);
+    let e = parse_list_query("sort_by=attr:a%00b").unwrap_err();
+    assert_eq!(e.code, "bad_request");
+    assert!(e.message.starts_with("sort_by"), "{}", e.message);
+    let e = parse_list_query("cursor=x%00").unwrap_err();
+    assert!(e.message.starts_with("cursor"), "{}", e.message);
+    assert!(parse_list_query("other=a%00b").is_ok());
+}
