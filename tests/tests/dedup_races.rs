@@ -115,3 +115,61 @@ async fn concurrent_updates_of_one_lead_all_apply_without_losing_any(pool: PgPoo
         "version conflicts were retried, none lost"
     );
 }
+
+/// Issue 11: writers of one lead take their turn (a lock on the lead's stream taken before
+/// the command's first write) instead of failing each other's compare-and-set: 16 concurrent
+/// PATCHes all succeed, in some order, with contiguous versions; a DELETE racing them wins its
+/// turn too, and the PATCHes after it are 404s, never 409s.
+#[sqlx::test(migrator = "shared::db::MIGRATOR")]
+async fn sixteen_concurrent_patches_of_one_lead_all_succeed_and_a_racing_delete_wins_its_turn(
+    pool: PgPool,
+) {
+    let app = TestApp::spawn(pool.clone()).await;
+    let k = app.register().await.api_key;
+    let (_, lead) = app
+        .post(&k, "/leads", json!({"name": "Hot", "source": "s"}))
+        .await;
+    let id = lead["id"].as_str().unwrap().to_owned();
+    let path = format!("/leads/{id}");
+    let patches = join_all((0..16).map(|i| {
+        app.call(
+            reqwest::Method::PATCH,
+            &path,
+            Some(&k),
+            Some(json!({"city": format!("City {i}")})),
+        )
+    }))
+    .await;
+    assert!(
+        patches.iter().all(|(s, _)| *s == StatusCode::OK),
+        "{patches:?}"
+    );
+    let stream = shared::ids::parse_lead_id(&id).unwrap();
+    let versions: Vec<i64> = sqlx::query_scalar(
+        "SELECT stream_version FROM events WHERE stream_id = $1 ORDER BY stream_version",
+    )
+    .bind(stream)
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert_eq!(versions, (1..=versions.len() as i64).collect::<Vec<_>>());
+    assert_eq!(versions.len(), 17, "one event per PATCH");
+
+    let racing = join_all((0..9).map(|i| {
+        let method = if i == 4 {
+            reqwest::Method::DELETE
+        } else {
+            reqwest::Method::PATCH
+        };
+        app.call(method, &path, Some(&k), Some(json!({"city": format!("Late {i}")})))
+    }))
+    .await;
+    let statuses: Vec<u16> = racing.iter().map(|(s, _)| s.as_u16()).collect();
+    assert_eq!(statuses[4], 204, "{racing:?}");
+    assert!(
+        statuses.iter().all(|s| [200, 204, 404].contains(s)),
+        "{racing:?}"
+    );
+    let (status, _) = app.call(reqwest::Method::GET, &path, Some(&k), None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "the lead is gone");
+}

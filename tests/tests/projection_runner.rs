@@ -39,10 +39,10 @@ impl Projection for Recorder {
                 .execute(&mut *tx)
                 .await?;
             if e.position == self.fail_at.load(Ordering::SeqCst) {
-                return Err(ProjectionError::Event {
-                    position: e.position,
-                    reason: "simulated crash".into(),
-                });
+                // A crash (the connection lost), not an event that cannot be applied.
+                return Err(ProjectionError::Db(sqlx::Error::Io(std::io::Error::other(
+                    "simulated crash",
+                ))));
             }
         }
         Ok(())
