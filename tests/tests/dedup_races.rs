@@ -124,6 +124,12 @@ async fn concurrent_updates_of_one_lead_all_apply_without_losing_any(pool: PgPoo
 async fn sixteen_concurrent_patches_of_one_lead_all_succeed_and_a_racing_delete_wins_its_turn(
     pool: PgPool,
 ) {
+    // Enough connections for the 16 to run at once (the test's own pool has five).
+    let pool = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(24)
+        .connect_with((*pool.connect_options()).clone())
+        .await
+        .unwrap();
     let app = TestApp::spawn(pool.clone()).await;
     let k = app.register().await.api_key;
     let (_, lead) = app
@@ -161,7 +167,12 @@ async fn sixteen_concurrent_patches_of_one_lead_all_succeed_and_a_racing_delete_
         } else {
             reqwest::Method::PATCH
         };
-        app.call(method, &path, Some(&k), Some(json!({"city": format!("Late {i}")})))
+        app.call(
+            method,
+            &path,
+            Some(&k),
+            Some(json!({"city": format!("Late {i}")})),
+        )
     }))
     .await;
     let statuses: Vec<u16> = racing.iter().map(|(s, _)| s.as_u16()).collect();

@@ -3,7 +3,7 @@
 //! each other), and the events it will append, all committed together.
 
 use super::repo::{snapshot_due, write_keys, WriteError};
-use shared::dedup::{keys_of, DedupKey, KeyKind};
+use shared::dedup::{keys_of, DedupKey, FoldedName, KeyKind};
 use shared::events::lead::LeadEvent;
 use shared::events::{DomainEvent, EventMetadata};
 use shared::lead::decide::{decide_score, PushMatches};
@@ -25,6 +25,9 @@ pub struct WorkingSet {
     /// Position of each touched lead in `touched`.
     touched_at: HashMap<Uuid, usize>,
     pending: HashMap<Uuid, Vec<LeadEvent>>,
+    /// Each lead's name folded for phone+name matching, computed once (batch items compare
+    /// against the same leads over and over).
+    folded: HashMap<Uuid, FoldedName>,
 }
 
 fn live_keys(lead: &Lead) -> BTreeSet<DedupKey> {
@@ -41,9 +44,14 @@ impl WorkingSet {
         for (key, id) in owners {
             index.entry(key).or_default().push(id);
         }
+        let folded = leads
+            .values()
+            .map(|l| (l.id, FoldedName::new(l.name())))
+            .collect();
         Self {
             tenant,
             leads,
+            folded,
             index,
             touched: Vec::new(),
             touched_at: HashMap::new(),
@@ -76,7 +84,10 @@ impl WorkingSet {
 
     /// Live leads sharing one of `keys` (the pushed lead's keys), by tier.
     pub fn matches(&self, keys: &[DedupKey]) -> PushMatches<'_> {
-        let mut m = PushMatches::default();
+        let mut m = PushMatches {
+            folded: Some(&self.folded),
+            ..PushMatches::default()
+        };
         for key in keys {
             let owners = self.live_owners(key);
             match key.kind {
@@ -120,6 +131,9 @@ impl WorkingSet {
             self.leads.insert(id, after);
             self.pending.entry(id).or_default().push(event);
             return;
+        }
+        if before.is_none_or(|b| b.name() != after.name()) {
+            self.folded.insert(id, FoldedName::new(after.name()));
         }
         let old_keys = before.map(live_keys).unwrap_or_default();
         let new_keys = live_keys(&after);

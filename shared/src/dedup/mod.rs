@@ -79,6 +79,7 @@ pub fn name_similarity(a: &str, b: &str) -> f64 {
 }
 
 /// A name folded for comparison (see `name_similarity`), computed once per name.
+#[derive(Debug, Clone)]
 pub struct FoldedName(Vec<char>);
 
 impl FoldedName {

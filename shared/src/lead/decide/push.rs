@@ -8,6 +8,7 @@ use crate::lead::changes::LeadChanges;
 use crate::lead::fields::{Field, FieldValue, Status};
 use crate::lead::input::LeadInput;
 use crate::lead::state::Lead;
+use std::collections::HashMap;
 use uuid::Uuid;
 
 /// A pushed lead's name is compared with the names of at most this many live leads sharing
@@ -22,6 +23,8 @@ pub struct PushMatches<'a> {
     pub by_source_id: Option<&'a Lead>,
     pub by_phone: Vec<&'a Lead>,
     pub by_name_city: Vec<&'a Lead>,
+    /// Folded names of leads, when the caller keeps them (a batch folds each name once).
+    pub folded: Option<&'a HashMap<Uuid, FoldedName>>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -78,7 +81,13 @@ fn find_target<'a>(input: &LeadInput, m: &PushMatches<'a>) -> Option<(&'a Lead, 
     m.by_phone
         .iter()
         .take(MAX_PHONE_CANDIDATES)
-        .filter_map(|lead| Some((*lead, name.similar(&FoldedName::new(lead.name()))?)))
+        .filter_map(|lead| {
+            let sim = match m.folded.and_then(|f| f.get(&lead.id)) {
+                Some(other) => name.similar(other),
+                None => name.similar(&FoldedName::new(lead.name())),
+            };
+            Some((*lead, sim?))
+        })
         .fold(None::<(&Lead, f64)>, |best, cur| match best {
             Some(b) if b.1 >= cur.1 => Some(b),
             _ => Some(cur),
