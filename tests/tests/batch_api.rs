@@ -286,3 +286,98 @@ async fn a_thousand_items_sharing_a_phone_with_long_names_dedup_in_bounded_work(
         "the close name merged into the first lead"
     );
 }
+
+/// Issue 11 (SPEC §8): a plan's lead limit holds. A create past it is 403
+/// `leads_limit_reached` (a merge is not a create); a batch that would cross it creates up to
+/// the limit and reports the rest; 16 concurrent creates at limit - 1 create exactly one.
+#[sqlx::test(migrator = "shared::db::MIGRATOR")]
+async fn the_plans_lead_limit_holds_for_singles_batches_and_concurrent_creates(pool: PgPool) {
+    let pool = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(24)
+        .connect_with((*pool.connect_options()).clone())
+        .await
+        .unwrap();
+    let app = TestApp::spawn_with(
+        pool,
+        leadstream_tests::Options {
+            default_plan: shared::plan::Plan::Free,
+            ..Default::default()
+        },
+    )
+    .await;
+    let k = app.register().await.api_key;
+    let items: Vec<Value> = (0..99)
+        .map(|i| json!({"name": format!("L{i}"), "source": "s", "email": format!("l{i}@x.io")}))
+        .collect();
+    let (status, body) = app
+        .post(&k, "/leads/batch", json!({ "leads": items }))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+
+    let racing = futures::future::join_all((0..16).map(|i| {
+        app.post(
+            &k,
+            "/leads",
+            json!({"name": format!("R{i}"), "source": "s"}),
+        )
+    }))
+    .await;
+    let created = racing
+        .iter()
+        .filter(|(s, _)| *s == StatusCode::CREATED)
+        .count();
+    let refused: Vec<_> = racing
+        .iter()
+        .filter(|(s, _)| *s == StatusCode::FORBIDDEN)
+        .collect();
+    assert_eq!((created, refused.len()), (1, 15), "{racing:?}");
+    leadstream_tests::assert_error(&refused[0].1, "leads_limit_reached");
+
+    // At the limit: a merge still works, a create does not.
+    let (status, body) = app
+        .post(
+            &k,
+            "/leads",
+            json!({"name": "L0 again", "source": "t", "email": "l0@x.io"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, body) = app
+        .post(&k, "/leads", json!({"name": "One more", "source": "s"}))
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+
+    // A delete makes room for one; a batch of three creates it and reports two.
+    let id = body_id(&app, &k).await;
+    let (status, _) = app
+        .call(Method::DELETE, &format!("/leads/{id}"), Some(&k), None)
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let items: Vec<Value> = (0..3)
+        .map(|i| json!({"name": format!("B{i}"), "source": "s"}))
+        .collect();
+    let (status, body) = app
+        .post(&k, "/leads/batch", json!({ "leads": items }))
+        .await;
+    assert_eq!(status, StatusCode::MULTI_STATUS, "{body}");
+    assert_eq!(
+        (body["success"].as_u64(), body["failed"].as_u64()),
+        (Some(1), Some(2)),
+        "{body}"
+    );
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("limit"),
+        "{body}"
+    );
+}
+
+/// The id of one lead of the account.
+async fn body_id(app: &TestApp, key: &str) -> String {
+    let (_, page) = app
+        .call(Method::GET, "/leads?limit=1", Some(key), None)
+        .await;
+    page["leads"][0]["id"].as_str().unwrap().to_owned()
+}

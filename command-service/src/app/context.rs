@@ -12,6 +12,8 @@ pub struct CommandContext {
     pub metadata: EventMetadata,
     /// Unix seconds; one clock reading per command.
     pub now: i64,
+    /// The plan's lead limit, for commands that create leads (`None`: no limit).
+    pub max_leads: Option<u64>,
 }
 
 impl CommandContext {
@@ -27,7 +29,14 @@ impl CommandContext {
                 ..Default::default()
             },
             now: chrono::Utc::now().timestamp(),
+            max_leads: None,
         }
+    }
+
+    /// A command that may create leads, under the plan's lead limit.
+    pub fn with_lead_limit(mut self, max_leads: Option<u64>) -> Self {
+        self.max_leads = max_leads;
+        self
     }
 
     /// Marks every event of this command as part of one batch.

@@ -2,7 +2,7 @@
 //! that share them, decide each item in order against the evolving working set, commit.
 
 use super::context::CommandContext;
-use super::repo::{key_owners, load_leads, lock, LockMode, WriteError};
+use super::repo::{key_owners, load_leads, lock, room_for_leads, LockMode, WriteError};
 use super::retry::with_retries;
 use super::rules_repo::compiled_rules;
 use super::working::WorkingSet;
@@ -82,6 +82,10 @@ async fn attempt(
     }
     let leads = load_leads(&mut tx, ctx.tenant, &ids).await?;
     let mut ws = WorkingSet::new(ctx.tenant, leads, owners);
+    let mut room = match ctx.max_leads {
+        Some(max) => Some((max, room_for_leads(&mut tx, ctx.tenant, max).await?)),
+        None => None,
+    };
 
     let mut results = Vec::with_capacity(inputs.len());
     for (input, keys) in inputs.iter().zip(&input_keys) {
@@ -93,6 +97,17 @@ async fn attempt(
             ctx.now,
             Uuid::new_v4,
         );
+        let decided = match (decided, &mut room) {
+            // A create past the plan's limit; a merge is not a create.
+            (Ok(PushDecision::Create { .. }), Some((max, 0))) => {
+                Err(Rejected::LeadsLimitReached(*max))
+            }
+            (Ok(d @ PushDecision::Create { .. }), Some((_, left))) => {
+                *left -= 1;
+                Ok(d)
+            }
+            (other, _) => other,
+        };
         match decided {
             Ok(decision) => {
                 let (duplicate, potential_duplicate_id) = match &decision {

@@ -1,7 +1,7 @@
 //! Storage access of the lead commands: tenant and key locks, dedup key lookups and writes,
 //! loading lead state from snapshot plus later events, and snapshot saving.
 
-use shared::dedup::{key_lock_id, tenant_lock_id, DedupKey, KeyKind};
+use shared::dedup::{key_lock_id, lead_count_lock_id, tenant_lock_id, DedupKey, KeyKind};
 use shared::events::lead::LeadEvent;
 use shared::events::DomainEvent;
 use shared::lead::state::SNAPSHOT_FORMAT;
@@ -230,4 +230,29 @@ pub async fn snapshot_due(
     }
     save_snapshots(conn, tenant, SNAPSHOT_FORMAT, &due).await?;
     Ok(())
+}
+
+/// How many more leads `tenant` may create under a limit of `max`. Takes the tenant's
+/// lead-count lock until commit first, so concurrent creates count one after another (a
+/// concurrent delete may make the count briefly too high, never too low).
+pub async fn room_for_leads(
+    conn: &mut PgConnection,
+    tenant: Uuid,
+    max: u64,
+) -> Result<u64, sqlx::Error> {
+    // Its own statement: the count's statement must start (take its snapshot) after the
+    // lock is held, to see every create committed before.
+    sqlx::query("SELECT pg_advisory_xact_lock($1)")
+        .bind(lead_count_lock_id(tenant))
+        .execute(&mut *conn)
+        .await?;
+    let live: i64 = sqlx::query_scalar(
+        "SELECT (SELECT count(*) FROM streams WHERE tenant_id = $1 AND stream_type = 'lead')
+              - (SELECT count(*) FROM events
+                 WHERE tenant_id = $1 AND stream_type = 'lead' AND event_type = 'LeadDeleted')",
+    )
+    .bind(tenant)
+    .fetch_one(conn)
+    .await?;
+    Ok(max.saturating_sub(live.max(0) as u64))
 }

@@ -68,7 +68,9 @@ pub async fn create(
         .iter()
         .filter_map(|p| p.as_ref().ok().cloned())
         .collect();
-    let ctx = CommandContext::new(&auth, request_id).in_batch();
+    let ctx = CommandContext::new(&auth, request_id)
+        .in_batch()
+        .with_lead_limit(state.config.common.plans.limits(auth.plan).max_leads);
     let mut outcomes = push_many(&state.pool, &ctx, &valid).await?.into_iter();
 
     let (mut created, mut errors) = (Vec::new(), Vec::new());

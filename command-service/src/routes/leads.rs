@@ -22,7 +22,8 @@ pub async fn create(
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let input = parse_lead_object(&body, InputMode::Create)
         .map_err(|e| ApiError::bad_request(e.to_string()))?;
-    let ctx = CommandContext::new(&auth, request_id);
+    let ctx = CommandContext::new(&auth, request_id)
+        .with_lead_limit(state.config.common.plans.limits(auth.plan).max_leads);
     let outcome = push_one(&state.pool, &ctx, input).await?;
     let mut out = lead_json(&outcome.lead);
     let (status, message) = if outcome.duplicate {

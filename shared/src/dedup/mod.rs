@@ -173,6 +173,11 @@ pub fn tenant_lock_id(tenant: Uuid) -> i64 {
     lock_id(&[b"tenant-leads", tenant.as_bytes()])
 }
 
+/// Advisory-lock id of a tenant's lead count: creates under a plan's lead limit take it.
+pub fn lead_count_lock_id(tenant: Uuid) -> i64 {
+    lock_id(&[b"tenant-lead-count", tenant.as_bytes()])
+}
+
 fn lock_id(parts: &[&[u8]]) -> i64 {
     let mut hasher = Sha256::new();
     for part in parts {

@@ -30,6 +30,9 @@ pub enum Rejected {
     NotFound,
     #[error("{0}")]
     Conflict(String),
+    /// A create past the plan's lead limit (the number is the limit).
+    #[error("the plan's limit of {0} leads is reached")]
+    LeadsLimitReached(u64),
 }
 
 impl From<Rejected> for ApiError {
@@ -37,6 +40,10 @@ impl From<Rejected> for ApiError {
         match r {
             Rejected::NotFound => ApiError::not_found("Lead not found"),
             Rejected::Conflict(msg) => ApiError::Conflict(msg),
+            Rejected::LeadsLimitReached(max) => ApiError::LeadsLimitReached(format!(
+                "Lead limit reached: the plan allows {max} leads; delete leads or upgrade the plan \
+                 (a push that merges into an existing lead still works)"
+            )),
         }
     }
 }
