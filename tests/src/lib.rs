@@ -338,6 +338,33 @@ pub async fn wait_for_projection(pool: &PgPool) {
     panic!("the projector never caught up with the event store");
 }
 
+/// Test-only triggers in this test's own database: every transaction that appends events
+/// pauses a random time up to `max_secs` after the streams' versions move (when it has its
+/// transaction id) and again after the events' insert (when it has its positions), so
+/// concurrent writers overlap at the worst points. Connections opened after this see it.
+pub async fn pause_inside_transactions(pool: &PgPool, max_secs: f64) {
+    for stmt in [
+        "CREATE FUNCTION test_pause() RETURNS trigger LANGUAGE plpgsql AS $$
+         BEGIN PERFORM pg_sleep(random() * current_setting('test.max_pause')::float8); RETURN NULL; END $$",
+        "CREATE TRIGGER test_pause_streams AFTER INSERT OR UPDATE ON streams
+         FOR EACH STATEMENT EXECUTE FUNCTION test_pause()",
+        "CREATE TRIGGER test_pause_events AFTER INSERT ON events
+         FOR EACH STATEMENT EXECUTE FUNCTION test_pause()",
+    ] {
+        sqlx::query(stmt).execute(pool).await.unwrap();
+    }
+    let db: String = sqlx::query_scalar("SELECT current_database()")
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    sqlx::query(&format!(
+        "ALTER DATABASE \"{db}\" SET test.max_pause = '{max_secs}'"
+    ))
+    .execute(pool)
+    .await
+    .unwrap();
+}
+
 /// Asserts the documented error shape and code.
 pub fn assert_error(body: &Value, code: &str) {
     assert_eq!(body["error"], code, "{body}");

@@ -292,6 +292,7 @@ async fn a_thousand_items_sharing_a_phone_with_long_names_dedup_in_bounded_work(
 /// the limit and reports the rest; 16 concurrent creates at limit - 1 create exactly one.
 #[sqlx::test(migrator = "shared::db::MIGRATOR")]
 async fn the_plans_lead_limit_holds_for_singles_batches_and_concurrent_creates(pool: PgPool) {
+    leadstream_tests::pause_inside_transactions(&pool, 0.05).await;
     let pool = sqlx::postgres::PgPoolOptions::new()
         .max_connections(24)
         .connect_with((*pool.connect_options()).clone())

@@ -10,7 +10,9 @@
 use futures::StreamExt;
 use leadstream_tests::gen::Rng;
 use leadstream_tests::model::{aggregates, rows};
-use leadstream_tests::{nats_url, wait_for_projection, Account, TestApp};
+use leadstream_tests::{
+    nats_url, pause_inside_transactions, wait_for_projection, Account, TestApp,
+};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use sqlx::postgres::PgPoolOptions;
@@ -24,29 +26,6 @@ const WRITERS: usize = 12;
 const OPS_PER_WRITER: usize = 40;
 /// The longest pause, in seconds, at each of the two points inside a transaction.
 const MAX_PAUSE: f64 = 0.02;
-
-async fn install_pauses(pool: &PgPool) {
-    for stmt in [
-        "CREATE FUNCTION soak_pause() RETURNS trigger LANGUAGE plpgsql AS $$
-         BEGIN PERFORM pg_sleep(random() * current_setting('soak.max_pause')::float8); RETURN NULL; END $$",
-        "CREATE TRIGGER soak_pause_streams AFTER INSERT OR UPDATE ON streams
-         FOR EACH STATEMENT EXECUTE FUNCTION soak_pause()",
-        "CREATE TRIGGER soak_pause_events AFTER INSERT ON events
-         FOR EACH STATEMENT EXECUTE FUNCTION soak_pause()",
-    ] {
-        sqlx::query(stmt).execute(pool).await.unwrap();
-    }
-    let db: String = sqlx::query_scalar("SELECT current_database()")
-        .fetch_one(pool)
-        .await
-        .unwrap();
-    sqlx::query(&format!(
-        "ALTER DATABASE \"{db}\" SET soak.max_pause = '{MAX_PAUSE}'"
-    ))
-    .execute(pool)
-    .await
-    .unwrap();
-}
 
 /// Leads created so far: (id, e-mail), shared by the writers.
 type Known = Arc<Mutex<Vec<(String, String)>>>;
@@ -219,7 +198,7 @@ async fn subscribe(tenant: Uuid) -> Arc<Mutex<Vec<(Uuid, Uuid, i64)>>> {
 
 #[sqlx::test(migrator = "shared::db::MIGRATOR")]
 async fn concurrent_writers_pausing_inside_transactions_lose_and_double_nothing(pool: PgPool) {
-    install_pauses(&pool).await;
+    pause_inside_transactions(&pool, MAX_PAUSE).await;
     // The writers need more than the test's five connections.
     let big = PgPoolOptions::new()
         .max_connections(24)
