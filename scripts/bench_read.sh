@@ -21,7 +21,7 @@ if [ -n "${BENCH_REGEN:-}" ] || [ "${have:-0}" != "$leads" ]; then
   echo "read bench: loading $leads generated leads into $db (kept for later runs)"
   psql "$admin" -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "CREATE DATABASE $db"
   start_system
-  out=$("$bin/gen_leads" --base "http://$EDGE_LISTEN/api/v1" --count "$leads" | tee /dev/stderr)
+  out=$("$bin/gen_leads" --base "http://$EDGE_LISTEN/api/v1" --count "$leads" | tee >(cat >&2))
   key=$(echo "$out" | sed -n 's/.*key \(sk_live_[0-9a-f]*\).*/\1/p' | head -1)
   wait_projected
   psql "$DATABASE_URL" -qc "CREATE TABLE bench_meta (k text PRIMARY KEY, v text NOT NULL)" \

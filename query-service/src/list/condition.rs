@@ -43,8 +43,15 @@ pub fn indexed_text(expr: &str) -> String {
     format!("left(coalesce({expr}, ''), {INDEXED_CHARS})")
 }
 
-/// `coalesce(expr, '') = v`, with the indexed prefix compared first so the index serves it.
+/// `coalesce(expr, '') = v` in the indexed form, so the index serves it. A value shorter than
+/// the indexed prefix is compared by the prefix alone (a prefix equal to a shorter value is
+/// the whole value), which also keeps the planner's row estimate of one condition; a longer
+/// one compares the whole value too.
 fn text_eq(q: &mut QueryBuilder<'_, Postgres>, expr: &str, v: String) {
+    if v.chars().count() < INDEXED_CHARS {
+        q.push(format!("{} = ", indexed_text(expr))).push_bind(v);
+        return;
+    }
     let prefix: String = v.chars().take(INDEXED_CHARS).collect();
     q.push(format!("({} = ", indexed_text(expr)))
         .push_bind(prefix)

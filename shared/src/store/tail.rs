@@ -54,7 +54,7 @@ pub async fn tail(
         "SELECT {EVENT_COLUMNS} FROM events
          WHERE (tx_id, position) > ($1::text::xid8, $2)
            AND tx_id < pg_snapshot_xmin(pg_current_snapshot())
-         ORDER BY tx_id, position LIMIT $3"
+         ORDER BY events.tx_id, events.position LIMIT $3"
     ))
     .bind(after.tx)
     .bind(after.position)
