@@ -322,9 +322,21 @@ impl TestApp {
     }
 }
 
+/// A pool of `n` connections to the test's own database, for tests whose services need more
+/// at once than `#[sqlx::test]`'s five (concurrent writers, a second projector, a rebuild).
+pub async fn wide_pool(pool: &PgPool, n: u32) -> PgPool {
+    sqlx::postgres::PgPoolOptions::new()
+        .max_connections(n)
+        .connect_with((*pool.connect_options()).clone())
+        .await
+        .unwrap()
+}
+
 /// Waits until the lead read model has applied every committed event.
 pub async fn wait_for_projection(pool: &PgPool) {
-    for _ in 0..400 {
+    // Up to 60 s: the tail waits (never skips) while any older transaction in the cluster is
+    // open, and other tests' long transactions run beside this one.
+    for _ in 0..2400 {
         let mut conn = pool.acquire().await.unwrap();
         if shared::store::has_passed(&mut conn, projector::lead_view::CHECKPOINT, None)
             .await

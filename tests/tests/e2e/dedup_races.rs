@@ -125,11 +125,7 @@ async fn sixteen_concurrent_patches_of_one_lead_all_succeed_and_a_racing_delete_
     pool: PgPool,
 ) {
     // Enough connections for the 16 to run at once (the test's own pool has five).
-    let pool = sqlx::postgres::PgPoolOptions::new()
-        .max_connections(24)
-        .connect_with((*pool.connect_options()).clone())
-        .await
-        .unwrap();
+    let pool = leadstream_tests::wide_pool(&pool, 24).await;
     let app = TestApp::spawn(pool.clone()).await;
     let k = app.register().await.api_key;
     let (_, lead) = app

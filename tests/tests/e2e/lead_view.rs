@@ -203,6 +203,7 @@ async fn replaying_events_the_model_already_has_changes_nothing(pool: PgPool) {
 
 #[sqlx::test(migrator = "shared::db::MIGRATOR")]
 async fn a_rebuild_gives_the_incremental_model_and_the_live_projector_carries_on(pool: PgPool) {
+    let pool = leadstream_tests::wide_pool(&pool, 16).await;
     let app = TestApp::spawn(pool.clone()).await;
     write_a_history(&app).await;
     wait_for_projection(&pool).await;
@@ -384,6 +385,8 @@ async fn batches_of_rescore_events_move_only_score_rows_and_never_back(pool: PgP
 /// projector rebuilds it whole before following again; reads wait meanwhile.
 #[sqlx::test(migrator = "shared::db::MIGRATOR")]
 async fn a_read_model_kept_in_the_old_order_is_rebuilt_when_the_projector_starts(pool: PgPool) {
+    // Two projectors and a rebuild (its reader, applier and index builds) beside the app.
+    let pool = leadstream_tests::wide_pool(&pool, 16).await;
     let app = TestApp::spawn(pool.clone()).await;
     write_a_history(&app).await;
     wait_for_projection(&pool).await;
@@ -466,6 +469,8 @@ async fn append_raw(
 /// other lead stays fresh, and a rebuild does not fail on it.
 #[sqlx::test(migrator = "shared::db::MIGRATOR")]
 async fn an_event_that_cannot_be_applied_quarantines_its_lead_and_nothing_else(pool: PgPool) {
+    // A rebuild (its reader, applier and index builds) beside the app.
+    let pool = leadstream_tests::wide_pool(&pool, 16).await;
     let app = TestApp::spawn(pool.clone()).await;
     let victim = app.register().await;
     let other = app.register().await;

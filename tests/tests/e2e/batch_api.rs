@@ -293,11 +293,7 @@ async fn a_thousand_items_sharing_a_phone_with_long_names_dedup_in_bounded_work(
 #[sqlx::test(migrator = "shared::db::MIGRATOR")]
 async fn the_plans_lead_limit_holds_for_singles_batches_and_concurrent_creates(pool: PgPool) {
     leadstream_tests::pause_inside_transactions(&pool, 0.05).await;
-    let pool = sqlx::postgres::PgPoolOptions::new()
-        .max_connections(24)
-        .connect_with((*pool.connect_options()).clone())
-        .await
-        .unwrap();
+    let pool = leadstream_tests::wide_pool(&pool, 24).await;
     let app = TestApp::spawn_with(
         pool,
         leadstream_tests::Options {
