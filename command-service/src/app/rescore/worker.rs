@@ -273,6 +273,9 @@ async fn listen(pool: PgPool, wake: Arc<Notify>, shutdown: CancellationToken) {
             _ = shutdown.cancelled() => return,
             got = listener.recv() => match got {
                 Ok(_) => wake.notify_waiters(),
+                // The service is stopping (its pool closes): not a failure.
+                Err(_) if shutdown.is_cancelled() => return,
+                Err(sqlx::Error::PoolClosed) => return,
                 Err(e) => {
                     tracing::warn!(error = %e, "rescore workers: listener failed; polling");
                     return;
