@@ -11,6 +11,8 @@ use serde_json::{json, Value};
 use shared::nats::{tenant_subjects, STREAM_NAME};
 use shared::store::{tail, LogPosition};
 use sqlx::{Connection, PgConnection, PgPool};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
@@ -62,6 +64,45 @@ async fn wait_for_count(tenant: Uuid, want: u64) -> u64 {
     n
 }
 
+/// A core NATS subscriber of one tenant's subjects: how often each event id was delivered —
+/// what the relay published, before JetStream's duplicate window drops repeats from the stream.
+struct Deliveries(Arc<Mutex<HashMap<Uuid, usize>>>);
+
+impl Deliveries {
+    async fn subscribe(tenant: Uuid) -> Self {
+        let client = async_nats::connect(nats_url()).await.unwrap();
+        let mut sub = client.subscribe(tenant_subjects(tenant)).await.unwrap();
+        client.flush().await.unwrap();
+        let counts = Arc::new(Mutex::new(HashMap::new()));
+        let out = counts.clone();
+        tokio::spawn(async move {
+            let _client = client;
+            while let Some(msg) = sub.next().await {
+                let v: Value = serde_json::from_slice(&msg.payload).unwrap();
+                let id = Uuid::parse_str(v["event_id"].as_str().unwrap()).unwrap();
+                *out.lock().unwrap().entry(id).or_insert(0) += 1;
+            }
+        });
+        Self(counts)
+    }
+
+    /// Waits until `want` distinct events arrived (and a moment more for repeats), then
+    /// asserts each arrived exactly once.
+    async fn assert_each_once(&self, want: usize) {
+        for _ in 0..400 {
+            if self.0.lock().unwrap().len() >= want {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let counts = self.0.lock().unwrap().clone();
+        assert_eq!(counts.len(), want, "distinct events delivered");
+        let repeated: Vec<_> = counts.iter().filter(|(_, n)| **n > 1).collect();
+        assert!(repeated.is_empty(), "published more than once: {repeated:?}");
+    }
+}
+
 #[sqlx::test(migrator = "shared::db::MIGRATOR")]
 async fn events_committed_while_the_relay_was_down_are_published_once_when_it_returns(
     pool: PgPool,
@@ -97,9 +138,11 @@ async fn events_committed_while_the_relay_was_down_are_published_once_when_it_re
         "nothing is published while the relay is down"
     );
 
+    let deliveries = Deliveries::subscribe(tenant).await;
     let shutdown = CancellationToken::new();
     let task = tokio::spawn(relay(&pool).await.run(shutdown.clone()));
     assert_eq!(wait_for_count(tenant, committed).await, committed);
+    deliveries.assert_each_once(committed as usize).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(
         stored_count(tenant).await,
@@ -282,6 +325,7 @@ async fn two_running_relays_publish_every_event_once(pool: PgPool) {
     .await;
     let acct = app.register().await;
     let tenant = Uuid::parse_str(&acct.account_id).unwrap();
+    let deliveries = Deliveries::subscribe(tenant).await;
     let shutdown = CancellationToken::new();
     let r1 = tokio::spawn(relay(&pool).await.run(shutdown.clone()));
     let r2 = tokio::spawn(relay(&pool).await.run(shutdown.clone()));
@@ -297,6 +341,7 @@ async fn two_running_relays_publish_every_event_once(pool: PgPool) {
     assert_eq!(wait_for_count(tenant, committed).await, committed);
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(stored_count(tenant).await, committed);
+    deliveries.assert_each_once(committed as usize).await;
     shutdown.cancel();
     r1.await.unwrap();
     r2.await.unwrap();
