@@ -99,7 +99,10 @@ impl Deliveries {
         let counts = self.0.lock().unwrap().clone();
         assert_eq!(counts.len(), want, "distinct events delivered");
         let repeated: Vec<_> = counts.iter().filter(|(_, n)| **n > 1).collect();
-        assert!(repeated.is_empty(), "published more than once: {repeated:?}");
+        assert!(
+            repeated.is_empty(),
+            "published more than once: {repeated:?}"
+        );
     }
 }
 
