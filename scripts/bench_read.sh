@@ -21,8 +21,11 @@ if [ -n "${BENCH_REGEN:-}" ] || [ "${have:-0}" != "$leads" ]; then
   echo "read bench: loading $leads generated leads into $db (kept for later runs)"
   psql "$admin" -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "CREATE DATABASE $db"
   start_system
-  out=$("$bin/gen_leads" --base "http://$EDGE_LISTEN/api/v1" --count "$leads" | tee >(cat >&2))
-  key=$(echo "$out" | sed -n 's/.*key \(sk_live_[0-9a-f]*\).*/\1/p' | head -1)
+  # Progress goes to stdout as it comes, and to a file of its own for the key. Never `tee
+  # /dev/stderr` (reopening a redirected log truncates it: `make bench > log 2>&1` lost the
+  # lines before) nor `tee >(cat >&2)` (asynchronous: its lines could land after later ones).
+  "$bin/gen_leads" --base "http://$EDGE_LISTEN/api/v1" --count "$leads" | tee "$logs/gen_leads.txt"
+  key=$(sed -n 's/.*key \(sk_live_[0-9a-f]*\).*/\1/p' "$logs/gen_leads.txt" | head -1)
   wait_projected
   psql "$DATABASE_URL" -qc "CREATE TABLE bench_meta (k text PRIMARY KEY, v text NOT NULL)" \
     -c "INSERT INTO bench_meta VALUES ('key', '$key'), ('leads', '$leads')" \
