@@ -1,7 +1,7 @@
 //! command-service configuration, read from the environment once.
 
-use shared::auth::limits::AuthLimits;
-use shared::auth::Hashing;
+use crate::accounts::limits::AuthLimits;
+use crate::accounts::Hashing;
 use shared::config::{or_default, parse_or, CommonConfig, ConfigError};
 use shared::http::TrustedProxies;
 use std::net::SocketAddr;

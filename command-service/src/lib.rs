@@ -1,7 +1,9 @@
 //! command-service: the write side. HTTP handlers for every mutating endpoint, the command
 //! handlers (validate, dedup, decide, append), and the outbox relay to NATS JetStream.
 #![warn(clippy::unwrap_used)]
+#![cfg_attr(test, allow(clippy::unwrap_used))]
 
+pub mod accounts;
 pub mod app;
 pub mod config;
 pub mod relay;

@@ -3,17 +3,20 @@
 //! checkpoint in the same transaction, replicas serialized), and `rebuild`, which replays all
 //! history into fresh tables and swaps them in atomically while the old ones keep serving.
 #![warn(clippy::unwrap_used)]
+#![cfg_attr(test, allow(clippy::unwrap_used))]
 
 pub mod lead_view;
+pub mod quarantine;
 pub mod rebuild;
+pub mod runner;
 
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
+use runner::{run as run_projection, ProjectionConfig};
 use serde_json::Value;
 use shared::config::{parse_or, CommonConfig, ConfigError};
-use shared::store::projection::{run as run_projection, ProjectionConfig};
 use sqlx::PgPool;
 use std::net::SocketAddr;
 use std::time::Duration;

@@ -5,10 +5,10 @@
 //! tables (re-applying nothing: rows are guarded by version).
 
 use crate::lead_view::{LeadView, Tables, CHECKPOINT};
+use crate::quarantine::{apply_guarded, clear_failures, replace_failures};
 use anyhow::{bail, Context};
 use futures::{StreamExt, TryStreamExt};
 use shared::events::StoredEvent;
-use shared::store::quarantine::{apply_guarded, clear_failures, replace_failures};
 use shared::store::{
     drop_checkpoint, load_checkpoint, lock_checkpoint, save_checkpoint, save_repaired, tail,
     LogPosition,

@@ -5,8 +5,15 @@
 //! index.
 //! The wait is bounded; past the bound the read answers what it has and says so.
 
+use crate::EdgeState;
 use axum::http::{HeaderName, HeaderValue};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::Value;
+use shared::read_model::LEAD_VIEW_CHECKPOINT;
+use shared::ApiError;
 use sqlx::PgPool;
+use std::future::Future;
 use std::time::{Duration, Instant};
 use uuid::Uuid;
 
@@ -52,4 +59,23 @@ pub async fn wait_for_tenant(
         tokio::time::sleep(pause).await;
         pause = (pause * 2).min(Duration::from_millis(20));
     }
+}
+
+/// Waits for the tenant's writes (bounded), then answers what `body` yields — its value as
+/// JSON or its error in the documented shape — with the freshness header either way.
+pub async fn answer_fresh(
+    state: &EdgeState,
+    tenant: Uuid,
+    body: impl Future<Output = Result<Value, ApiError>>,
+) -> Result<Response, ApiError> {
+    let freshness =
+        wait_for_tenant(&state.pool, tenant, LEAD_VIEW_CHECKPOINT, state.read_wait).await?;
+    let mut response = match body.await {
+        Ok(value) => Json(value).into_response(),
+        Err(e) => e.into_response(),
+    };
+    response
+        .headers_mut()
+        .insert(CONSISTENCY_HEADER, freshness.header_value());
+    Ok(response)
 }

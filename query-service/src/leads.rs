@@ -1,23 +1,36 @@
 //! `GET /leads/{id}`, `GET /leads/{id}/attributes` and `GET /leads/{id}/notes` from the read
 //! models, after the read-your-writes wait (notes are kept by the same projection).
 
-use crate::consistency::{wait_for_tenant, CONSISTENCY_HEADER};
+use crate::consistency::answer_fresh;
 use crate::EdgeState;
 use axum::extract::{Path, State};
-use axum::response::{IntoResponse, Response};
-use axum::Json;
+use axum::response::Response;
+use axum::routing::get;
+use axum::Router;
 use serde_json::{json, Value};
 use shared::http::Auth;
 use shared::ids::{lead_public_id, parse_lead_id};
 use shared::lead::view::lead_json;
 use shared::lead::Lead;
+use shared::read_model::failures::failure_of;
 use shared::read_model::notes::read_notes;
 use shared::read_model::{read_leads, Tables, LEAD_VIEW_CHECKPOINT as CHECKPOINT};
-use shared::store::quarantine::failure_of;
 use shared::ApiError;
 use uuid::Uuid;
 
-pub async fn get_lead(
+/// Read routes; every other method on these paths goes on to command-service.
+pub fn router() -> Router<EdgeState> {
+    use crate::proxy::forward;
+    Router::new()
+        .route("/api/v1/leads/{id}", get(get_lead).fallback(forward))
+        .route(
+            "/api/v1/leads/{id}/attributes",
+            get(get_attributes).fallback(forward),
+        )
+        .route("/api/v1/leads/{id}/notes", get(get_notes).fallback(forward))
+}
+
+async fn get_lead(
     State(state): State<EdgeState>,
     Auth(auth): Auth,
     Path(id): Path<String>,
@@ -28,7 +41,7 @@ pub async fn get_lead(
     .await
 }
 
-pub async fn get_attributes(
+async fn get_attributes(
     State(state): State<EdgeState>,
     Auth(auth): Auth,
     Path(id): Path<String>,
@@ -39,7 +52,7 @@ pub async fn get_attributes(
     .await
 }
 
-pub async fn get_notes(
+async fn get_notes(
     State(state): State<EdgeState>,
     Auth(auth): Auth,
     Path(id): Path<String>,
@@ -64,22 +77,15 @@ where
     F: FnOnce(EdgeState, Lead) -> Fut,
     Fut: std::future::Future<Output = Result<Value, ApiError>>,
 {
-    let freshness = wait_for_tenant(&state.pool, tenant, CHECKPOINT, state.read_wait).await?;
-    let result = match find(state, tenant, id).await {
-        Ok(lead) => body(state.clone(), lead).await,
-        Err(e) => Err(e),
-    };
-    let mut response = match result {
-        Ok(value) => Json(value).into_response(),
-        Err(e) => e.into_response(),
-    };
-    response
-        .headers_mut()
-        .insert(CONSISTENCY_HEADER, freshness.header_value());
-    Ok(response)
+    answer_fresh(state, tenant, async {
+        let lead = find(state, tenant, id).await?;
+        body(state.clone(), lead).await
+    })
+    .await
 }
 
-async fn find(state: &EdgeState, tenant: Uuid, id: &str) -> Result<Lead, ApiError> {
+/// A live lead of `tenant` from the read model: 404 when unknown, 503 when quarantined.
+pub async fn find(state: &EdgeState, tenant: Uuid, id: &str) -> Result<Lead, ApiError> {
     let not_found = || ApiError::not_found("Lead not found");
     let id = parse_lead_id(id).ok_or_else(not_found)?;
     let mut conn = state.pool.acquire().await?;

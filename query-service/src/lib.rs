@@ -1,17 +1,20 @@
-//! query-service: the public edge on one base URL. It serves `/healthz` and the reads built so
-//! far (`GET /leads/{id}`, read-your-writes by default) and forwards every other `/api/v1`
-//! request to command-service; list, export and the MCP gateway move in here as they are built.
+//! query-service: the public edge on one base URL. It serves `/healthz` and every read of the
+//! API from the read models (read-your-writes by default), and forwards writes to
+//! command-service. Each route module exports its `router()`; this file merges them under the
+//! edge's layers (rate limits, CORS, request ids, tracing).
 #![warn(clippy::unwrap_used)]
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
 pub mod config;
 pub mod consistency;
+pub mod cursor;
 mod edge;
 mod export;
 mod leads;
 pub mod list;
 mod proxy;
-mod ratelimit;
+pub mod ratelimit;
+mod scoring;
 
 use axum::body::Body;
 use axum::extract::{FromRef, State};
@@ -19,12 +22,12 @@ use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
 use config::EdgeConfig;
+use cursor::CursorSigner;
+use ratelimit::RateLimiter;
 use serde_json::Value;
 use shared::auth::KeyResolver;
-use shared::cursor::CursorSigner;
 use shared::http::TrustedProxies;
 use shared::plan::{Plan, PlanTable};
-use shared::ratelimit::RateLimiter;
 use sqlx::PgPool;
 use std::time::Duration;
 use tokio::net::TcpListener;
@@ -58,28 +61,12 @@ pub fn router(state: EdgeState) -> Router {
     let (limit, remaining) = ratelimit::default_headers(&state);
     Router::new()
         .route("/healthz", get(healthz))
-        // Reads served here; every other method on the path goes on to command-service.
-        .route(
-            "/api/v1/leads",
-            get(list::list_leads).fallback(proxy::forward),
-        )
-        .route(
-            "/api/v1/leads/export",
-            get(export::export_leads).fallback(proxy::forward),
-        )
-        .route(
-            "/api/v1/leads/{id}",
-            get(leads::get_lead).fallback(proxy::forward),
-        )
-        .route(
-            "/api/v1/leads/{id}/attributes",
-            get(leads::get_attributes).fallback(proxy::forward),
-        )
-        .route(
-            "/api/v1/leads/{id}/notes",
-            get(leads::get_notes).fallback(proxy::forward),
-        )
-        .fallback(proxy::forward)
+        // Reads are served here; writes go on to command-service.
+        .merge(list::router())
+        .merge(export::router())
+        .merge(leads::router())
+        .merge(scoring::router())
+        .merge(proxy::router())
         .method_not_allowed_fallback(shared::http::method_not_allowed)
         // Before any handler or the forwarder runs (and so with the answer headers below):
         // a path with `.`/`..` segments is refused, never resolved.

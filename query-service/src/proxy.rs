@@ -8,8 +8,11 @@
 use crate::EdgeState;
 use axum::body::Body;
 use axum::extract::{ConnectInfo, Request, State};
+use axum::http::Method;
 use axum::http::{HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
+use axum::routing::{on, MethodFilter};
+use axum::Router;
 use shared::http::{client_ip, is_body_timeout, TrustedProxies, FORWARDED_FOR, MAX_BODY_BYTES};
 use shared::ApiError;
 use std::net::SocketAddr;
@@ -58,6 +61,40 @@ fn copy_headers(from: &HeaderMap, to: &mut HeaderMap) {
             to.append(name.clone(), value.clone());
         }
     }
+}
+
+/// Paths that take only writes: every write method goes on to command-service, a read is 405
+/// (paths that also have reads route their other methods to [`forward`] themselves).
+pub fn router() -> Router<EdgeState> {
+    let writes = || {
+        on(
+            MethodFilter::POST
+                .or(MethodFilter::PUT)
+                .or(MethodFilter::PATCH)
+                .or(MethodFilter::DELETE),
+            forward,
+        )
+    };
+    [
+        "/api/v1/register",
+        "/api/v1/login",
+        "/api/v1/leads/batch",
+        "/api/v1/leads/score/batch",
+        "/api/v1/notes/{id}",
+        "/api/v1/leads/{id}/attributes/{attr_id}",
+    ]
+    .into_iter()
+    .fold(Router::new(), |router, path| router.route(path, writes()))
+    .fallback(forward_writes)
+}
+
+/// Any other path: a write goes on (command-service answers it, or 404s an unknown path); a
+/// read of a path nobody serves is 404 here.
+async fn forward_writes(state: State<EdgeState>, req: Request) -> Response {
+    if req.method() == Method::GET || req.method() == Method::HEAD {
+        return shared::http::fallback_not_found(req).await.into_response();
+    }
+    forward(state, req).await
 }
 
 pub async fn forward(State(state): State<EdgeState>, req: Request) -> Response {

@@ -7,7 +7,6 @@
 pub mod auth;
 pub mod boot;
 pub mod config;
-pub mod cursor;
 pub mod db;
 pub mod dedup;
 pub mod error;
@@ -18,7 +17,6 @@ pub mod lead;
 pub mod nats;
 pub mod plan;
 pub mod query;
-pub mod ratelimit;
 pub mod read_model;
 pub mod scoring;
 pub mod shutdown;

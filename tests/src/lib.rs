@@ -7,12 +7,12 @@ pub mod bench;
 pub mod gen;
 pub mod model;
 
+use command_service::accounts::limits::AuthLimits;
+use command_service::accounts::Hashing;
 use command_service::config::{CommandConfig, RelayConfig};
 use query_service::config::EdgeConfig;
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
-use shared::auth::limits::AuthLimits;
-use shared::auth::Hashing;
 use shared::config::{CommonConfig, Secret};
 use shared::http::TrustedProxies;
 use shared::plan::{Plan, PlanTable};
@@ -178,7 +178,7 @@ impl TestApp {
             edge_l,
             shutdown.clone(),
         ));
-        let projection = shared::store::projection::ProjectionConfig {
+        let projection = projector::runner::ProjectionConfig {
             batch_size: 1000,
             poll_interval: Duration::from_millis(100),
         };

@@ -1,5 +1,4 @@
-//! Scores on request: `POST /leads/{id}/score` (rescore one lead now), `GET /leads/{id}/score`
-//! (what each rule contributes), `POST /leads/score/batch` (the whole account: at once when it
+//! Scores on request: `POST /leads/{id}/score` (rescore one lead now), `POST /leads/score/batch` (the whole account: at once when it
 //! is small, else as a background job).
 
 use super::context::CommandContext;
@@ -7,11 +6,8 @@ use super::repo::load_leads;
 use super::rescore::rescore_batch;
 use super::retry::with_retries;
 use super::rules::enqueue_rescore;
-use super::rules_repo::{compiled_rules, list_rules};
+use super::rules_repo::compiled_rules;
 use super::working::WorkingSet;
-use serde_json::{json, Value};
-use shared::ids::lead_public_id;
-use shared::scoring::{breakdown, Expr, LeadSchema, Rule};
 use shared::store::lock_streams;
 use shared::ApiError;
 use sqlx::PgPool;
@@ -43,57 +39,6 @@ pub async fn score_one(
         Ok(ws.score_of(id).unwrap_or_default())
     })
     .await
-}
-
-/// The lead's stored score and each rule's part of the score its current state earns.
-pub async fn explain(pool: &PgPool, tenant: Uuid, id: Option<Uuid>) -> Result<Value, ApiError> {
-    let id = id.ok_or_else(lead_not_found)?;
-    let mut conn = pool.acquire().await?;
-    let leads = load_leads(&mut conn, tenant, &[id]).await?;
-    let lead = leads
-        .get(&id)
-        .filter(|l| !l.deleted)
-        .ok_or_else(lead_not_found)?;
-    let rows = list_rules(&mut conn, tenant).await?;
-    let compiled: Vec<(usize, Rule)> = rows
-        .iter()
-        .enumerate()
-        .filter_map(|(i, r)| {
-            Expr::compile(&r.expression, &LeadSchema).ok().map(|expr| {
-                (
-                    i,
-                    Rule {
-                        expr,
-                        weight: r.weight,
-                    },
-                )
-            })
-        })
-        .collect();
-    let rules: Vec<Rule> = compiled.iter().map(|(_, r)| r.clone()).collect();
-    let (parts, total) = breakdown(&rules, lead);
-    let explained: Vec<Value> = compiled
-        .iter()
-        .zip(&parts)
-        .map(|((i, _), part)| {
-            let row = &rows[*i];
-            json!({
-                "id": row.rule_id,
-                "name": row.name,
-                "expression": row.expression,
-                "weight": part.weight,
-                "value": part.value,
-                "points": part.points,
-                "division_by_zero": part.division_by_zero,
-            })
-        })
-        .collect();
-    Ok(json!({
-        "id": lead_public_id(id),
-        "score": lead.score,
-        "computed": shared::lead::decide::round_score(total),
-        "rules": explained,
-    }))
 }
 
 /// Rescores every lead of the account: in this request when the account has at most one

@@ -14,10 +14,10 @@ pub use publish::{publish_events, PublishReport};
 pub use repair::{repair, RepairReport};
 
 use crate::config::RelayConfig;
-use shared::store::{has_events_after, save_checkpoint, tail, Checkpoint, NOTIFY_CHANNEL};
-use sqlx::postgres::PgListener;
+use shared::events::StoredEvent;
+use shared::store::follow::{follow, round, supervise, BatchHandler, Hold, Pace, Rounds};
+use shared::store::Checkpoint;
 use sqlx::{Connection, PgConnection, PgPool};
-use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 /// The relay's row in `checkpoints`.
@@ -27,6 +27,47 @@ pub struct Relay {
     pool: PgPool,
     js: async_nats::jetstream::Context,
     config: RelayConfig,
+}
+
+/// Publishing as a follower's batch handler: the checkpoint moves once JetStream acked all.
+struct Publish<'a> {
+    js: &'a async_nats::jetstream::Context,
+    report: PublishReport,
+}
+
+impl BatchHandler for Publish<'_> {
+    type Error = anyhow::Error;
+
+    fn checkpoint(&self) -> &str {
+        CHECKPOINT
+    }
+
+    async fn handle(
+        &mut self,
+        _conn: &mut PgConnection,
+        events: &[StoredEvent],
+    ) -> anyhow::Result<()> {
+        self.report = publish_events(self.js, events).await?;
+        Ok(())
+    }
+}
+
+/// The leader's rounds, on the connection that holds leadership.
+struct Leading<'a> {
+    relay: &'a Relay,
+    conn: &'a mut PgConnection,
+}
+
+impl Rounds for Leading<'_> {
+    type Error = anyhow::Error;
+
+    fn checkpoint(&self) -> &str {
+        CHECKPOINT
+    }
+
+    async fn next_round(&mut self) -> anyhow::Result<usize> {
+        Ok(self.relay.step(self.conn).await?.published)
+    }
 }
 
 impl Relay {
@@ -42,18 +83,7 @@ impl Relay {
     /// Runs until `shutdown`: waits for leadership, relays while leader, starts over after
     /// any failure.
     pub async fn run(self, shutdown: CancellationToken) {
-        while !shutdown.is_cancelled() {
-            if let Err(e) = self.lead(&shutdown).await {
-                if shutdown.is_cancelled() {
-                    break; // the pool is closing under us: not a failure
-                }
-                tracing::warn!(error = %e, "relay stopped; retrying");
-                tokio::select! {
-                    _ = shutdown.cancelled() => {}
-                    _ = tokio::time::sleep(Duration::from_secs(1)) => {}
-                }
-            }
-        }
+        supervise("nats-relay", &shutdown, || self.lead(&shutdown)).await
     }
 
     async fn lead(&self, shutdown: &CancellationToken) -> anyhow::Result<()> {
@@ -77,48 +107,26 @@ impl Relay {
             let report = repair(&mut conn, &self.js, legacy).await?;
             tracing::info!(?report, "relay: repaired");
         }
-        let mut listener = PgListener::connect_with(&self.pool).await?;
-        listener.listen(NOTIFY_CHANNEL).await?;
-        let mut backoff = Duration::from_millis(5);
-        loop {
-            let report = self.step(&mut conn).await?;
-            if report.published == self.config.batch_size as usize {
-                continue;
-            }
-            if report.published > 0 {
-                backoff = Duration::from_millis(5);
-            } else {
-                let at = load_checkpoint(&mut conn).await?;
-                if has_events_after(&mut conn, at.at).await? {
-                    // Committed events wait behind an older transaction still in flight.
-                    tokio::time::sleep(backoff).await;
-                    backoff = (backoff * 2).min(self.config.poll_interval);
-                    continue;
-                }
-            }
-            tokio::select! {
-                _ = shutdown.cancelled() => return Ok(()),
-                n = listener.recv() => { n?; }
-                _ = tokio::time::sleep(self.config.poll_interval) => {}
-            }
-            // Under load every commit notifies: let a few gather, then take them in one round.
-            tokio::time::sleep(self.config.coalesce).await;
-            while listener.next_buffered().is_some() {}
-        }
+        let pace = Pace {
+            batch_size: self.config.batch_size,
+            poll_interval: self.config.poll_interval,
+            coalesce: self.config.coalesce,
+        };
+        let mut rounds = Leading {
+            relay: self,
+            conn: &mut conn,
+        };
+        follow(&self.pool, &mut rounds, pace, shutdown).await
     }
 
     /// One round: publish the next events after the checkpoint, then move it.
     pub async fn step(&self, conn: &mut PgConnection) -> anyhow::Result<PublishReport> {
-        let at = load_checkpoint(conn).await?;
-        if let Some(legacy) = at.legacy_position {
-            anyhow::bail!("the relay checkpoint predates the follower order (legacy position {legacy}): repair it first");
-        }
-        let events = tail(conn, at.at, self.config.batch_size).await?;
-        let report = publish_events(&self.js, &events).await?;
-        if let Some(last) = events.last() {
-            save_checkpoint(conn, CHECKPOINT, last.log_position()).await?;
-        }
-        Ok(report)
+        let mut publish = Publish {
+            js: &self.js,
+            report: PublishReport::default(),
+        };
+        round(conn, &mut publish, Hold::Plain, self.config.batch_size).await?;
+        Ok(publish.report)
     }
 }
 

@@ -1,14 +1,16 @@
 //! `POST /api/v1/register` and `POST /api/v1/login`: each answers a new API key, shown once.
 //! Both are limited per client address (and logins per e-mail) against brute force, and
-//! their password hashes run at most N at once (`shared::auth::limits`, `Hashing`).
+//! their password hashes run at most N at once (`crate::accounts::limits`, `Hashing`).
 
+use crate::accounts::limits::{forgive_login, take_login, take_registration, Attempt};
+use crate::accounts::{issue_key_for_login, register as register_account, AccountError, IssuedKey};
 use crate::state::AppState;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode};
+use axum::routing::post;
 use axum::Json;
+use axum::Router;
 use serde_json::{json, Value};
-use shared::auth::limits::{forgive_login, take_login, take_registration, Attempt};
-use shared::auth::{issue_key_for_login, register as register_account, AccountError, IssuedKey};
 use shared::events::EventMetadata;
 use shared::http::{client_ip, JsonBody, RequestId};
 use shared::ApiError;
@@ -89,7 +91,7 @@ fn too_many(what: &str, retry_after_secs: u64) -> ApiError {
     }
 }
 
-pub async fn register(
+async fn register(
     State(state): State<AppState>,
     RequestId(request_id): RequestId,
     headers: HeaderMap,
@@ -120,7 +122,7 @@ pub async fn register(
     Ok((StatusCode::CREATED, key_body(key)))
 }
 
-pub async fn login(
+async fn login(
     State(state): State<AppState>,
     RequestId(request_id): RequestId,
     headers: HeaderMap,
@@ -150,4 +152,10 @@ pub async fn login(
     .map_err(account_error)?;
     forgive_login(&state.pool, &ids, &creds.email).await?;
     Ok(key_body(key))
+}
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/register", post(register))
+        .route("/api/v1/login", post(login))
 }

@@ -1,28 +1,28 @@
 //! `POST /leads/{id}/attributes`, `PUT|DELETE /leads/{id}/attributes/{attr_id}` (the list is
 //! served by query-service from the read model).
 
+use super::command::Command;
 use crate::app::attributes::{add_attribute, remove_attribute, set_attribute};
-use crate::app::CommandContext;
 use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use axum::routing::{post, put};
 use axum::Json;
+use axum::Router;
 use serde_json::Value;
-use shared::http::{Auth, JsonBody, RequestId};
+use shared::http::JsonBody;
 use shared::ids::parse_lead_id;
 use shared::lead::parse_attribute;
 use shared::ApiError;
 use uuid::Uuid;
 
-pub async fn create(
+async fn create(
     State(state): State<AppState>,
-    Auth(auth): Auth,
-    RequestId(request_id): RequestId,
+    Command(ctx): Command,
     Path(id): Path<String>,
     JsonBody(body): JsonBody,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let input = parse_attribute(&body, "").map_err(|e| ApiError::bad_request(e.to_string()))?;
-    let ctx = CommandContext::new(&auth, request_id);
     let attr = add_attribute(&state.pool, &ctx, parse_lead_id(&id), input).await?;
     Ok((
         StatusCode::CREATED,
@@ -41,14 +41,12 @@ fn new_value(body: Value) -> Value {
     }
 }
 
-pub async fn update(
+async fn update(
     State(state): State<AppState>,
-    Auth(auth): Auth,
-    RequestId(request_id): RequestId,
+    Command(ctx): Command,
     Path((id, attr_id)): Path<(String, String)>,
     JsonBody(body): JsonBody,
 ) -> Result<Json<Value>, ApiError> {
-    let ctx = CommandContext::new(&auth, request_id);
     let attr = set_attribute(
         &state.pool,
         &ctx,
@@ -62,13 +60,11 @@ pub async fn update(
     ))
 }
 
-pub async fn delete(
+async fn delete(
     State(state): State<AppState>,
-    Auth(auth): Auth,
-    RequestId(request_id): RequestId,
+    Command(ctx): Command,
     Path((id, attr_id)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
-    let ctx = CommandContext::new(&auth, request_id);
     remove_attribute(
         &state.pool,
         &ctx,
@@ -77,4 +73,13 @@ pub async fn delete(
     )
     .await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/leads/{id}/attributes", post(create))
+        .route(
+            "/api/v1/leads/{id}/attributes/{attr_id}",
+            put(update).delete(delete),
+        )
 }

@@ -1,16 +1,18 @@
 //! `POST|PUT|DELETE /leads/batch`: 201/200 when every item succeeded, 207 when some failed,
 //! 400 with nothing written when the request itself is wrong or over the plan's batch limit.
 
+use super::command::Command;
 use crate::app::modify::{modify_many, Modification, ModifyResult};
 use crate::app::push::push_many;
 use crate::app::CommandContext;
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::routing::post;
 use axum::Json;
+use axum::Router;
 use serde_json::{json, Map, Value};
-use shared::auth::AuthContext;
-use shared::http::{Auth, JsonBody, RequestId};
+use shared::http::JsonBody;
 use shared::ids::{lead_public_id, parse_lead_id};
 use shared::lead::{parse_lead_object, InputMode};
 use shared::ApiError;
@@ -29,12 +31,12 @@ fn array_field<'a>(body: &'a Value, name: &str, example: &str) -> Result<&'a Vec
     Ok(items)
 }
 
-fn check_limit(state: &AppState, auth: &AuthContext, n: usize) -> Result<(), ApiError> {
-    let limit = state.config.common.plans.limits(auth.plan).batch_size;
+fn check_limit(state: &AppState, ctx: &CommandContext, n: usize) -> Result<(), ApiError> {
+    let limit = state.config.common.plans.limits(ctx.plan).batch_size;
     if n > limit {
         return Err(ApiError::bad_request(format!(
             "batch of {n} entries exceeds the {} plan's limit of {limit} per request; nothing was written. Split it into batches of at most {limit}",
-            auth.plan
+            ctx.plan
         )));
     }
     Ok(())
@@ -48,10 +50,9 @@ fn status(failed: usize, all_ok: StatusCode) -> StatusCode {
     }
 }
 
-pub async fn create(
+async fn create(
     State(state): State<AppState>,
-    Auth(auth): Auth,
-    RequestId(request_id): RequestId,
+    Command(ctx): Command,
     JsonBody(body): JsonBody,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let items = array_field(
@@ -59,7 +60,7 @@ pub async fn create(
         "leads",
         r#"{"leads": [{"name": "Acme", "source": "import"}]}"#,
     )?;
-    check_limit(&state, &auth, items.len())?;
+    check_limit(&state, &ctx, items.len())?;
     let parsed: Vec<_> = items
         .iter()
         .map(|item| parse_lead_object(item, InputMode::Create))
@@ -68,9 +69,7 @@ pub async fn create(
         .iter()
         .filter_map(|p| p.as_ref().ok().cloned())
         .collect();
-    let ctx = CommandContext::new(&auth, request_id)
-        .in_batch()
-        .with_lead_limit(state.config.common.plans.limits(auth.plan).max_leads);
+    let ctx = ctx.in_batch();
     let mut outcomes = push_many(&state.pool, &ctx, &valid).await?.into_iter();
 
     let (mut created, mut errors) = (Vec::new(), Vec::new());
@@ -105,15 +104,14 @@ pub async fn create(
     Ok((status(failed, StatusCode::CREATED), Json(body)))
 }
 
-pub async fn update(
+async fn update(
     State(state): State<AppState>,
-    Auth(auth): Auth,
-    RequestId(request_id): RequestId,
+    Command(ctx): Command,
     JsonBody(body): JsonBody,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let example = r#"{"ids": ["cl_..."], "data": {"status": "contacted"}}"#;
     let ids = array_field(&body, "ids", example)?;
-    check_limit(&state, &auth, ids.len())?;
+    check_limit(&state, &ctx, ids.len())?;
     let data = body.get("data").filter(|d| d.is_object()).ok_or_else(|| {
         ApiError::bad_request(format!(
             "'data' must be an object of fields to set, e.g. {example}"
@@ -121,7 +119,7 @@ pub async fn update(
     })?;
     let input = parse_lead_object(data, InputMode::Patch)
         .map_err(|e| ApiError::bad_request(format!("data: {e}")))?;
-    let ctx = CommandContext::new(&auth, request_id).in_batch();
+    let ctx = ctx.in_batch();
     let parsed: Vec<_> = ids
         .iter()
         .map(|v| v.as_str().and_then(parse_lead_id))
@@ -130,15 +128,14 @@ pub async fn update(
     Ok(results_body(ids, results))
 }
 
-pub async fn delete(
+async fn delete(
     State(state): State<AppState>,
-    Auth(auth): Auth,
-    RequestId(request_id): RequestId,
+    Command(ctx): Command,
     JsonBody(body): JsonBody,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let ids = array_field(&body, "ids", r#"{"ids": ["cl_..."]}"#)?;
-    check_limit(&state, &auth, ids.len())?;
-    let ctx = CommandContext::new(&auth, request_id).in_batch();
+    check_limit(&state, &ctx, ids.len())?;
+    let ctx = ctx.in_batch();
     let parsed: Vec<_> = ids
         .iter()
         .map(|v| v.as_str().and_then(parse_lead_id))
@@ -165,4 +162,11 @@ fn results_body(ids: &[Value], results: Vec<ModifyResult>) -> (StatusCode, Json<
     let body =
         json!({"results": entries, "total": total, "success": total - failed, "failed": failed});
     (status(failed, StatusCode::OK), Json(body))
+}
+
+pub fn router() -> Router<AppState> {
+    Router::new().route(
+        "/api/v1/leads/batch",
+        post(create).put(update).delete(delete),
+    )
 }

@@ -1,29 +1,28 @@
 //! `POST /leads`, `PUT|PATCH /leads/{id}`, `DELETE /leads/{id}`.
 
+use super::command::Command;
 use crate::app::modify::{modify_one, Modification};
 use crate::app::push::push_one;
-use crate::app::CommandContext;
 use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use axum::routing::{post, put};
 use axum::Json;
+use axum::Router;
 use serde_json::{json, Value};
-use shared::http::{Auth, JsonBody, RequestId};
+use shared::http::JsonBody;
 use shared::ids::{lead_public_id, parse_lead_id};
 use shared::lead::view::lead_json;
 use shared::lead::{parse_lead_object, InputMode};
 use shared::ApiError;
 
-pub async fn create(
+async fn create(
     State(state): State<AppState>,
-    Auth(auth): Auth,
-    RequestId(request_id): RequestId,
+    Command(ctx): Command,
     JsonBody(body): JsonBody,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let input = parse_lead_object(&body, InputMode::Create)
         .map_err(|e| ApiError::bad_request(e.to_string()))?;
-    let ctx = CommandContext::new(&auth, request_id)
-        .with_lead_limit(state.config.common.plans.limits(auth.plan).max_leads);
     let outcome = push_one(&state.pool, &ctx, input).await?;
     let mut out = lead_json(&outcome.lead);
     let (status, message) = if outcome.duplicate {
@@ -40,16 +39,14 @@ pub async fn create(
     Ok((status, Json(Value::Object(out))))
 }
 
-pub async fn update(
+async fn update(
     State(state): State<AppState>,
-    Auth(auth): Auth,
-    RequestId(request_id): RequestId,
+    Command(ctx): Command,
     Path(id): Path<String>,
     JsonBody(body): JsonBody,
 ) -> Result<Json<Value>, ApiError> {
     let input = parse_lead_object(&body, InputMode::Patch)
         .map_err(|e| ApiError::bad_request(e.to_string()))?;
-    let ctx = CommandContext::new(&auth, request_id);
     let lead = modify_one(
         &state.pool,
         &ctx,
@@ -60,13 +57,18 @@ pub async fn update(
     Ok(Json(Value::Object(lead_json(&lead))))
 }
 
-pub async fn delete(
+async fn delete(
     State(state): State<AppState>,
-    Auth(auth): Auth,
-    RequestId(request_id): RequestId,
+    Command(ctx): Command,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    let ctx = CommandContext::new(&auth, request_id);
     modify_one(&state.pool, &ctx, parse_lead_id(&id), Modification::Delete).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/api/v1/leads", post(create)).route(
+        "/api/v1/leads/{id}",
+        put(update).patch(update).delete(delete),
+    )
 }

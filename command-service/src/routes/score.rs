@@ -1,24 +1,23 @@
-//! `POST /leads/{id}/score`, `GET /leads/{id}/score`, `POST /leads/score/batch`.
+//! `POST /leads/{id}/score`, `POST /leads/score/batch`.
 
-use crate::app::rescore::get_job;
-use crate::app::score::{explain, score_all, score_one, ScoreAll};
-use crate::app::CommandContext;
+use super::command::Command;
+use crate::app::score::{score_all, score_one, ScoreAll};
 use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use axum::routing::post;
 use axum::Json;
+use axum::Router;
 use serde_json::{json, Value};
-use shared::http::{Auth, RequestId};
 use shared::ids::{lead_public_id, parse_lead_id};
+use shared::scoring::jobs::get_job;
 use shared::ApiError;
 
-pub async fn rescore(
+async fn rescore(
     State(state): State<AppState>,
-    Auth(auth): Auth,
-    RequestId(request_id): RequestId,
+    Command(ctx): Command,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let ctx = CommandContext::new(&auth, request_id);
     let lead_id = parse_lead_id(&id);
     let score = score_one(&state.pool, &ctx, lead_id).await?;
     Ok(Json(
@@ -26,22 +25,11 @@ pub async fn rescore(
     ))
 }
 
-pub async fn breakdown(
+async fn rescore_all(
     State(state): State<AppState>,
-    Auth(auth): Auth,
-    Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
-    Ok(Json(
-        explain(&state.pool, auth.account_id, parse_lead_id(&id)).await?,
-    ))
-}
-
-pub async fn rescore_all(
-    State(state): State<AppState>,
-    Auth(auth): Auth,
-    RequestId(request_id): RequestId,
+    Command(ctx): Command,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let ctx = CommandContext::new(&auth, request_id).in_batch();
+    let ctx = ctx.in_batch();
     match score_all(&state.pool, &ctx).await? {
         ScoreAll::Done(scores) => {
             let leads: Vec<Value> = scores
@@ -60,4 +48,10 @@ pub async fn rescore_all(
             Ok((StatusCode::ACCEPTED, Json(json!({"job": job.json()}))))
         }
     }
+}
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/leads/score/batch", post(rescore_all))
+        .route("/api/v1/leads/{id}/score", post(rescore))
 }

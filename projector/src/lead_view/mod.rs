@@ -3,7 +3,12 @@
 //! projection loads the rows an event batch touches, applies the events with `Lead::apply`,
 //! and writes the rows back, so the read model equals the write side by construction.
 
+mod notes;
 mod projection;
+mod rows;
+mod scores;
 
 pub use projection::LeadView;
-pub use shared::read_model::{read_leads, write_leads, Tables, LEAD_VIEW_CHECKPOINT as CHECKPOINT};
+pub use rows::write_leads;
+pub use scores::{write_scores, write_versions, ScoreRow};
+pub use shared::read_model::{read_leads, Tables, LEAD_VIEW_CHECKPOINT as CHECKPOINT};

@@ -4,12 +4,14 @@
 //! after a creation or a score. Streams whose events in the batch are all `LeadScored` (a
 //! rescore) are not loaded at all: the last event's score goes straight into `lead_scores`.
 
+use super::notes::write_note_event;
+use super::rows::write_leads;
+use super::scores::{write_scores, write_versions, ScoreRow};
+use crate::runner::{Projection, ProjectionError};
 use shared::events::lead::{LeadEvent, LeadScored};
 use shared::events::{DomainEvent, StoredEvent};
 use shared::lead::Lead;
-use shared::read_model::notes::write_note_event;
-use shared::read_model::{read_leads, write_leads, write_scores, write_versions, ScoreRow, Tables};
-use shared::store::projection::{Projection, ProjectionError};
+use shared::read_model::{read_leads, Tables};
 use sqlx::PgConnection;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 

@@ -8,4 +8,10 @@ mod encode;
 mod handler;
 mod xlsx;
 
-pub use handler::export_leads;
+/// `GET /api/v1/leads/export`; every other method on the path goes on to command-service.
+pub fn router() -> axum::Router<crate::EdgeState> {
+    axum::Router::new().route(
+        "/api/v1/leads/export",
+        axum::routing::get(handler::export_leads).fallback(crate::proxy::forward),
+    )
+}

@@ -3,8 +3,8 @@
 //! (sort key, then id), and one row more than the limit to know whether another page exists.
 
 use super::condition::{indexed_text, number_column, push_condition, text_column};
+use crate::cursor::Cursor;
 use serde_json::{json, Value};
-use shared::cursor::Cursor;
 use shared::lead::Lead;
 use shared::query::{Condition, ListQuery, Logic, NumberField, SortKey};
 use shared::read_model::{decode_row, Tables, LEAD_COLUMNS};

@@ -1,9 +1,9 @@
-//! Read-model tables shared by their writer (the projector) and their readers (query-service):
-//! names, checkpoints, and the row codecs.
+//! The read models as their readers see them (query-service, and command-service's rescore,
+//! which starts from a current row): table names, checkpoints, row decoding. The projector
+//! owns the writes (`projector::lead_view`).
 
+pub mod failures;
 pub mod leads;
 pub mod notes;
-pub mod scores;
 
-pub use leads::{decode_row, read_leads, write_leads, Tables, LEAD_COLUMNS, LEAD_VIEW_CHECKPOINT};
-pub use scores::{write_scores, write_versions, ScoreRow};
+pub use leads::{decode_row, read_leads, Tables, LEAD_COLUMNS, LEAD_VIEW_CHECKPOINT};

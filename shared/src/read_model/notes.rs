@@ -1,63 +1,9 @@
 //! The notes read model (`note_view`): one row per note, removed notes as tombstones, written
 //! by the lead projection from its note events, and read by query-service.
 
-use super::Tables;
-use crate::events::lead::LeadEvent;
 use serde_json::{json, Value};
 use sqlx::{PgConnection, Row};
 use uuid::Uuid;
-
-/// Applies one note event of lead `lead_id` (other events are ignored).
-pub async fn write_note_event(
-    conn: &mut PgConnection,
-    tables: &Tables,
-    tenant: Uuid,
-    lead_id: Uuid,
-    event: &LeadEvent,
-) -> Result<(), sqlx::Error> {
-    match event {
-        LeadEvent::NoteAdded(e) => {
-            sqlx::query(&format!(
-                "INSERT INTO {} (tenant_id, note_id, lead_id, content, created_at, updated_at)
-                 VALUES ($1, $2, $3, $4, $5, $5)
-                 ON CONFLICT (tenant_id, note_id) DO NOTHING",
-                tables.notes
-            ))
-            .bind(tenant)
-            .bind(e.note_id)
-            .bind(lead_id)
-            .bind(&e.content)
-            .bind(e.at)
-            .execute(conn)
-            .await?;
-        }
-        LeadEvent::NoteEdited(e) => {
-            sqlx::query(&format!(
-                "UPDATE {} SET content = $3, updated_at = $4 WHERE tenant_id = $1 AND note_id = $2",
-                tables.notes
-            ))
-            .bind(tenant)
-            .bind(e.note_id)
-            .bind(&e.content)
-            .bind(e.at)
-            .execute(conn)
-            .await?;
-        }
-        LeadEvent::NoteRemoved(e) => {
-            sqlx::query(&format!(
-                "UPDATE {} SET deleted = true, updated_at = $3 WHERE tenant_id = $1 AND note_id = $2",
-                tables.notes
-            ))
-            .bind(tenant)
-            .bind(e.note_id)
-            .bind(e.at)
-            .execute(conn)
-            .await?;
-        }
-        _ => {}
-    }
-    Ok(())
-}
 
 /// The Note object of SPEC §2.
 pub fn note_json(

@@ -5,10 +5,12 @@
 //! from the lead and allocates nothing. score = clamp(Σ value × weight, 0, 100).
 
 mod eval;
+pub mod jobs;
 mod lead;
 mod lexer;
 mod parser;
 pub mod rule_input;
+pub mod rules_table;
 #[cfg(test)]
 mod tests;
 

@@ -4,9 +4,8 @@
 
 mod append;
 mod checkpoint;
+pub mod follow;
 mod load;
-pub mod projection;
-pub mod quarantine;
 mod snapshot;
 mod tail;
 

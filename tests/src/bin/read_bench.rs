@@ -4,8 +4,8 @@
 //! `read_bench --base URL --key sk_live_... [--requests 200]`, `DATABASE_URL` for the SQL.
 
 use anyhow::{bail, Context};
+use query_service::cursor::{Cursor, CursorSigner};
 use serde_json::json;
-use shared::cursor::{Cursor, CursorSigner};
 use shared::query::parse_list_query;
 use sqlx::PgPool;
 use std::time::{Duration, Instant};

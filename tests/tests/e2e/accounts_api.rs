@@ -1,11 +1,11 @@
 //! Registration, login and API keys: argon2id passwords, keys shown once and stored hashed,
 //! both auth headers, 401 in the error shape otherwise.
 
+use command_service::accounts::limits::AuthLimits;
 use leadstream_tests::{assert_error, Options, TestApp};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 use sha2::{Digest, Sha256};
-use shared::auth::limits::AuthLimits;
 use shared::plan::Plan;
 use sqlx::PgPool;
 

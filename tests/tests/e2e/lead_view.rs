@@ -4,11 +4,11 @@
 use leadstream_tests::model::{aggregates, rows};
 use leadstream_tests::{wait_for_projection, TestApp};
 use projector::lead_view::{read_leads, LeadView, Tables};
+use projector::runner::Projection;
 use reqwest::Method;
 use serde_json::json;
 use shared::events::StoredEvent;
 use shared::lead::Lead;
-use shared::store::projection::Projection;
 use sqlx::PgPool;
 use std::collections::BTreeMap;
 use uuid::Uuid;
@@ -412,7 +412,7 @@ async fn a_read_model_kept_in_the_old_order_is_rebuilt_when_the_projector_starts
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let projector = tokio::spawn(projector::run(
         pool.clone(),
-        shared::store::projection::ProjectionConfig::default(),
+        projector::runner::ProjectionConfig::default(),
         listener,
         shutdown.clone(),
     ));

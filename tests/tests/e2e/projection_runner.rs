@@ -2,11 +2,9 @@
 //! checkpoint in the same transaction; a crash mid-batch loses and doubles nothing; two
 //! replicas never both apply an event; a NOTIFY wakes the runner without waiting for a poll.
 
+use projector::runner::{checkpoint, run, step, Projection, ProjectionConfig, ProjectionError};
 use serde_json::json;
 use shared::events::{EventMetadata, NewEvent, StoredEvent};
-use shared::store::projection::{
-    checkpoint, run, step, Projection, ProjectionConfig, ProjectionError,
-};
 use shared::store::{append, ExpectedVersion, LogPosition, StreamAppend};
 use sqlx::{PgConnection, PgPool};
 use std::sync::atomic::{AtomicI64, Ordering};

@@ -3,10 +3,10 @@
 //! sliding, and the limit holding across two edge replicas racing for the last slot.
 
 use leadstream_tests::{assert_error, Options, TestApp};
+use query_service::ratelimit::UNLIMITED;
 use reqwest::{Method, Response, StatusCode};
 use serde_json::json;
 use shared::plan::{Plan, PlanTable};
-use shared::ratelimit::UNLIMITED;
 use sqlx::{Connection, PgConnection, PgPool};
 use std::time::Duration;
 

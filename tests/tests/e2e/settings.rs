@@ -1,7 +1,7 @@
 //! Per-deployment settings created by the migrations.
 
+use query_service::cursor::{Cursor, CursorError, CursorSigner};
 use serde_json::json;
-use shared::cursor::{Cursor, CursorError, CursorSigner};
 use sqlx::PgPool;
 use uuid::Uuid;
 

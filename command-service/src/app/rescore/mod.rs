@@ -6,9 +6,7 @@
 //! LOCKED`): the workers of one process and of every replica share one job, never a batch.
 
 mod batch;
-mod jobs;
 mod worker;
 
 pub use batch::{rescore_batch, BatchOutcome};
-pub use jobs::{get_job, list_jobs, Job};
 pub use worker::{run, step, wake_workers, RescorePlan};

@@ -7,6 +7,7 @@ use super::batch::rescore_batch;
 use crate::app::repo::WriteError;
 use crate::app::retry::with_retries;
 use shared::events::EventMetadata;
+use shared::store::follow::{Wakeup, Woken};
 use shared::ApiError;
 use sqlx::{PgConnection, PgPool};
 use std::sync::Arc;
@@ -257,30 +258,25 @@ async fn work(
 }
 
 async fn listen(pool: PgPool, wake: Arc<Notify>, shutdown: CancellationToken) {
-    let mut listener = match sqlx::postgres::PgListener::connect_with(&pool).await {
-        Ok(l) => l,
+    let mut wakeup = match Wakeup::listen(&pool, "leadstream_rescore").await {
+        Ok(w) => w,
         Err(e) => {
             tracing::warn!(error = %e, "rescore workers: no listener; polling");
             return;
         }
     };
-    if let Err(e) = listener.listen("leadstream_rescore").await {
-        tracing::warn!(error = %e, "rescore workers: LISTEN failed; polling");
-        return;
-    }
     loop {
-        tokio::select! {
-            _ = shutdown.cancelled() => return,
-            got = listener.recv() => match got {
-                Ok(_) => wake.notify_waiters(),
-                // The service is stopping (its pool closes): not a failure.
-                Err(_) if shutdown.is_cancelled() => return,
-                Err(sqlx::Error::PoolClosed) => return,
-                Err(e) => {
-                    tracing::warn!(error = %e, "rescore workers: listener failed; polling");
-                    return;
-                }
-            },
+        match wakeup.wait(Duration::from_secs(3600), &shutdown).await {
+            Ok(Woken::Notified) => wake.notify_waiters(),
+            Ok(Woken::Timeout) => {}
+            Ok(Woken::Shutdown) => return,
+            // The service is stopping (its pool closes): not a failure.
+            Err(_) if shutdown.is_cancelled() => return,
+            Err(sqlx::Error::PoolClosed) => return,
+            Err(e) => {
+                tracing::warn!(error = %e, "rescore workers: listener failed; polling");
+                return;
+            }
         }
     }
 }

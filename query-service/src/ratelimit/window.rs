@@ -1,7 +1,7 @@
 //! Request rate limits (SPEC §8): a sliding window per account (all its API keys together), counted in Postgres so the
 //! limit holds across every replica of the edge. Plans without a request limit cost nothing.
 
-use crate::plan::PlanLimits;
+use shared::plan::PlanLimits;
 use sqlx::PgPool;
 use std::time::Duration;
 use uuid::Uuid;

@@ -3,8 +3,8 @@
 //! and the version alone of `lead_view` rows whose only new events were notes. Both are
 //! guarded by stream version: a replayed older event changes nothing.
 
-use super::leads::Tables;
-use crate::lead::Lead;
+use shared::lead::Lead;
+use shared::read_model::Tables;
 use sqlx::PgConnection;
 use uuid::Uuid;
 

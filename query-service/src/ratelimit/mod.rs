@@ -5,14 +5,18 @@
 //! the account's own figures, or the default plan's for requests without a valid key (those are
 //! not counted; they end in 401 or are public).
 
+mod window;
+
+pub use window::{RateLimiter, UNLIMITED};
+
 use crate::EdgeState;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use shared::http::api_key_from_headers;
-use shared::ratelimit::Decision;
 use shared::ApiError;
+use window::Decision;
 
 pub const LIMIT: HeaderName = HeaderName::from_static("x-ratelimit-limit");
 pub const REMAINING: HeaderName = HeaderName::from_static("x-ratelimit-remaining");

@@ -1,4 +1,5 @@
-//! Rescore jobs as the API shows them: status, reason, progress (`total`, `done`, `changed`,
+//! Rescore jobs (`rescore_jobs`, written by command-service's rescore workers) as the API
+//! shows them: status, reason, progress (`total`, `done`, `changed`,
 //! and how many of the job's parts are finished).
 
 use serde_json::{json, Value};

@@ -1,14 +1,14 @@
 //! Registration and login. Each writes its events (AccountRegistered, ApiKeyIssued) and the
 //! credential rows derived from them in one transaction.
 
-use super::keys::{generate_api_key, hash_api_key};
 use super::password::Hashing;
-use crate::db::is_unique_violation;
-use crate::events::account::{AccountEvent, AccountRegistered, ApiKeyIssued};
-use crate::events::{DomainEvent, EventMetadata};
-use crate::ids::new_id;
-use crate::plan::Plan;
-use crate::store::{append, AppendError, ExpectedVersion, StreamAppend};
+use shared::auth::{generate_api_key, hash_api_key};
+use shared::db::is_unique_violation;
+use shared::events::account::{AccountEvent, AccountRegistered, ApiKeyIssued};
+use shared::events::{DomainEvent, EventMetadata};
+use shared::ids::new_id;
+use shared::plan::Plan;
+use shared::store::{append, AppendError, ExpectedVersion, StreamAppend};
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
@@ -150,7 +150,7 @@ fn new_key(account_id: Uuid, email: &str, plan: Plan) -> (IssuedKey, AccountEven
 fn account_stream(
     account_id: Uuid,
     expected: ExpectedVersion,
-    events: Vec<crate::events::NewEvent>,
+    events: Vec<shared::events::NewEvent>,
 ) -> StreamAppend {
     StreamAppend {
         tenant_id: account_id,

@@ -5,8 +5,8 @@
 //! never shows a state built past a gap), and everything else is applied. Reads of a
 //! quarantined stream answer an error; a rebuild (with the fixed code) starts it afresh.
 
-use super::projection::{Projection, ProjectionError};
-use crate::events::StoredEvent;
+use crate::runner::{Projection, ProjectionError};
+use shared::events::StoredEvent;
 use sqlx::PgConnection;
 use std::collections::HashSet;
 use uuid::Uuid;
@@ -20,7 +20,7 @@ pub fn is_poison(e: &ProjectionError) -> bool {
         ProjectionError::Db(sqlx::Error::Database(db)) => db
             .code()
             .is_some_and(|c| c.starts_with("22") || c.starts_with("23") || c.starts_with("54")),
-        ProjectionError::Db(_) | ProjectionError::NeedsRepair { .. } => false,
+        ProjectionError::Db(_) | ProjectionError::NeedsRepair(_) => false,
     }
 }
 
@@ -124,24 +124,6 @@ pub async fn apply_isolated<P: Projection>(
         }
     }
     Ok(left_out)
-}
-
-/// The failure that quarantined a stream of `projection`, if any: (position, event type).
-pub async fn failure_of(
-    conn: &mut PgConnection,
-    projection: &str,
-    tenant: Uuid,
-    stream: Uuid,
-) -> Result<Option<(i64, String)>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT position, event_type FROM projection_failures
-         WHERE projection = $1 AND stream_id = $2 AND tenant_id = $3",
-    )
-    .bind(projection)
-    .bind(stream)
-    .bind(tenant)
-    .fetch_optional(conn)
-    .await
 }
 
 /// Moves the failures recorded under `from` (a rebuild) to `to` (the live projection),

@@ -3,7 +3,7 @@
 //! every replica shares them. A login attempt is counted before its password is checked (so
 //! concurrent guesses cannot all slip under the limit) and taken back when it succeeds.
 
-use crate::config::{parse_or, ConfigError};
+use shared::config::{parse_or, ConfigError};
 use sqlx::PgPool;
 use std::net::IpAddr;
 use std::time::Duration;

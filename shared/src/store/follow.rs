@@ -1,0 +1,206 @@
+//! Following the log from a checkpoint — the one loop every event consumer runs (the relay,
+//! the projector; the webhook dispatcher and the live feed next). A round reads the next
+//! batch after the checkpoint with the gap-free tail, hands it to a handler and moves the
+//! checkpoint on the same connection: inside the handler's transaction when the caller runs
+//! the round in one (projections), or after the handler's acknowledgement (the relay).
+//! Between rounds the follower sleeps until the events trigger's NOTIFY, a fallback poll, or
+//! — when committed events wait behind an older transaction still in flight — a short
+//! backoff that doubles up to the poll interval.
+
+use super::{
+    has_events_after, load_checkpoint, lock_checkpoint, save_checkpoint, tail, LogPosition,
+    NOTIFY_CHANNEL,
+};
+use crate::events::StoredEvent;
+use sqlx::postgres::PgListener;
+use sqlx::{PgConnection, PgPool};
+use std::future::Future;
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+
+/// What a follower does with each batch of events (in log order).
+pub trait BatchHandler: Send {
+    type Error: From<sqlx::Error> + From<NeedsRepair> + Send;
+
+    /// The follower's row in `checkpoints`.
+    fn checkpoint(&self) -> &str;
+
+    /// Handles a batch on `conn` (the round's transaction, when it runs in one). An error
+    /// leaves the checkpoint where it was.
+    fn handle(
+        &mut self,
+        conn: &mut PgConnection,
+        events: &[StoredEvent],
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send;
+}
+
+/// A checkpoint written in the old position-only order (before migration 0015): its follower
+/// must be repaired before it follows again.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "checkpoint {name} predates the follower order (legacy position {legacy}): repair it first"
+)]
+pub struct NeedsRepair {
+    pub name: String,
+    pub legacy: i64,
+}
+
+/// How a round holds its checkpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Hold {
+    /// Lock the checkpoint row until the caller's transaction ends: replicas take turns, so
+    /// a batch is never handled twice.
+    Row,
+    /// Read it plainly: the caller is the only writer (the relay's leader).
+    Plain,
+}
+
+/// One round on `conn`: the next batch after the checkpoint handled, the checkpoint moved.
+/// Answers how many events the batch had (0: caught up, nothing written).
+pub async fn round<H: BatchHandler>(
+    conn: &mut PgConnection,
+    handler: &mut H,
+    hold: Hold,
+    batch_size: i64,
+) -> Result<usize, H::Error> {
+    let name = handler.checkpoint().to_owned();
+    let at = match hold {
+        Hold::Row => lock_checkpoint(conn, &name).await?,
+        Hold::Plain => load_checkpoint(conn, &name).await?,
+    };
+    if let Some(legacy) = at.legacy_position {
+        return Err(NeedsRepair { name, legacy }.into());
+    }
+    let events = tail(conn, at.at, batch_size).await?;
+    let Some(last) = events.last().map(StoredEvent::log_position) else {
+        return Ok(0);
+    };
+    handler.handle(conn, &events).await?;
+    save_checkpoint(conn, &name, last).await?;
+    Ok(events.len())
+}
+
+/// The pacing of a follower.
+#[derive(Debug, Clone, Copy)]
+pub struct Pace {
+    /// Events per round.
+    pub batch_size: i64,
+    /// Fallback poll when no NOTIFY arrives.
+    pub poll_interval: Duration,
+    /// After a NOTIFY, how long to let more commits gather before the next round.
+    pub coalesce: Duration,
+}
+
+const MIN_BACKOFF: Duration = Duration::from_millis(5);
+
+/// A source of rounds: each call runs one and answers how many events it handled.
+pub trait Rounds: Send {
+    type Error: From<sqlx::Error> + Send;
+
+    /// The checkpoint the rounds move.
+    fn checkpoint(&self) -> &str;
+
+    fn next_round(&mut self) -> impl Future<Output = Result<usize, Self::Error>> + Send;
+}
+
+/// Runs rounds until `shutdown`: at once while a round comes back full, else after a NOTIFY,
+/// the poll interval, or a backoff when committed events wait behind an open transaction.
+pub async fn follow<R: Rounds>(
+    pool: &PgPool,
+    rounds: &mut R,
+    pace: Pace,
+    shutdown: &CancellationToken,
+) -> Result<(), R::Error> {
+    let mut wake = Wakeup::listen(pool, NOTIFY_CHANNEL).await?;
+    let mut backoff = MIN_BACKOFF;
+    while !shutdown.is_cancelled() {
+        let handled = rounds.next_round().await? as i64;
+        if handled == pace.batch_size {
+            continue;
+        }
+        if handled > 0 {
+            backoff = MIN_BACKOFF;
+        } else if behind(pool, rounds.checkpoint()).await? {
+            // Committed events wait behind an older transaction still in flight.
+            tokio::time::sleep(backoff).await;
+            backoff = (backoff * 2).min(pace.poll_interval);
+            continue;
+        }
+        if wake.wait(pace.poll_interval, shutdown).await? == Woken::Notified {
+            // Under load every commit notifies: let a few gather, then take them in one round.
+            tokio::time::sleep(pace.coalesce).await;
+            wake.drain();
+        }
+    }
+    Ok(())
+}
+
+/// Whether committed events follow the checkpoint `name`.
+async fn behind(pool: &PgPool, name: &str) -> Result<bool, sqlx::Error> {
+    let mut conn = pool.acquire().await?;
+    let at: LogPosition = load_checkpoint(&mut conn, name).await?.at;
+    has_events_after(&mut conn, at).await
+}
+
+/// Why a wait ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Woken {
+    Notified,
+    Timeout,
+    Shutdown,
+}
+
+/// Waiting for a NOTIFY on one channel, with a poll interval as the fallback.
+pub struct Wakeup {
+    listener: PgListener,
+}
+
+impl Wakeup {
+    pub async fn listen(pool: &PgPool, channel: &str) -> Result<Self, sqlx::Error> {
+        let mut listener = PgListener::connect_with(pool).await?;
+        listener.listen(channel).await?;
+        Ok(Self { listener })
+    }
+
+    /// Waits for a notification, `poll` or `shutdown`, whichever comes first.
+    pub async fn wait(
+        &mut self,
+        poll: Duration,
+        shutdown: &CancellationToken,
+    ) -> Result<Woken, sqlx::Error> {
+        tokio::select! {
+            _ = shutdown.cancelled() => Ok(Woken::Shutdown),
+            n = self.listener.recv() => n.map(|_| Woken::Notified),
+            _ = tokio::time::sleep(poll) => Ok(Woken::Timeout),
+        }
+    }
+
+    /// Forgets notifications already received (the next round reads what they announced).
+    pub fn drain(&mut self) {
+        while self.listener.next_buffered().is_some() {}
+    }
+}
+
+/// Runs `work` again after each failure (logged, then a one-second pause) until `shutdown`;
+/// a failure while shutting down (the pool closing under it) is not one.
+pub async fn supervise<E, Fut>(
+    what: &str,
+    shutdown: &CancellationToken,
+    mut work: impl FnMut() -> Fut,
+) where
+    E: std::fmt::Display,
+    Fut: Future<Output = Result<(), E>>,
+{
+    while !shutdown.is_cancelled() {
+        if let Err(e) = work().await {
+            if shutdown.is_cancelled() {
+                break;
+            }
+            tracing::warn!(follower = what, error = %e, "stopped; retrying");
+            tokio::select! {
+                _ = shutdown.cancelled() => {}
+                _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+            }
+        }
+    }
+}
