@@ -2,15 +2,13 @@
 //! /leads/batch`): load the leads, decide each id in order, commit together.
 
 use super::context::CommandContext;
-use super::repo::{key_owners, load_leads, lock, LockMode, WriteError};
-use super::retry::with_retries;
-use super::rules_repo::compiled_rules;
+use super::error::CommandError;
+use super::repo::LockMode;
+use super::unit::{lead_command, Scope};
 use super::working::WorkingSet;
 use shared::dedup::{keys_of, DedupKey, KeyKind};
 use shared::lead::decide::{decide_delete, decide_update, Rejected};
 use shared::lead::{Lead, LeadInput};
-use shared::store::lock_streams;
-use shared::ApiError;
 use sqlx::PgPool;
 use std::collections::BTreeSet;
 use uuid::Uuid;
@@ -30,12 +28,12 @@ pub async fn modify_one(
     ctx: &CommandContext,
     id: Option<Uuid>,
     change: Modification<'_>,
-) -> Result<Lead, ApiError> {
+) -> Result<Lead, CommandError> {
     let ids = [id];
-    let mut results = with_retries(|| attempt(pool, ctx, &ids, change, LockMode::Keys)).await?;
+    let mut results = modify(pool, ctx, &ids, change, LockMode::Keys).await?;
     match results.pop() {
-        Some(result) => result.map_err(ApiError::from),
-        None => Err(ApiError::internal("modification produced no result")),
+        Some(result) => Ok(result?),
+        None => Err(CommandError::internal("modification produced no result")),
     }
 }
 
@@ -45,8 +43,8 @@ pub async fn modify_many(
     ctx: &CommandContext,
     ids: &[Option<Uuid>],
     change: Modification<'_>,
-) -> Result<Vec<ModifyResult>, ApiError> {
-    with_retries(|| attempt(pool, ctx, ids, change, LockMode::Tenant)).await
+) -> Result<Vec<ModifyResult>, CommandError> {
+    modify(pool, ctx, ids, change, LockMode::Tenant).await
 }
 
 /// Keys an update could take from other leads: lock them, and learn who holds the unique ones.
@@ -60,62 +58,61 @@ fn claimed_keys(change: Modification<'_>) -> Vec<DedupKey> {
         .collect()
 }
 
-async fn attempt(
+async fn modify(
     pool: &PgPool,
     ctx: &CommandContext,
     ids: &[Option<Uuid>],
     change: Modification<'_>,
     mode: LockMode,
-) -> Result<Vec<ModifyResult>, WriteError> {
+) -> Result<Vec<ModifyResult>, CommandError> {
     let keys = claimed_keys(change);
-    let wanted: Vec<Uuid> = ids
-        .iter()
-        .flatten()
-        .copied()
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .collect();
-
-    let mut tx = pool.begin().await?;
-    lock(&mut tx, ctx.tenant, mode, &keys).await?;
-    let unique: Vec<DedupKey> = keys.into_iter().filter(|k| k.kind.unique()).collect();
-    let owners = key_owners(&mut tx, ctx.tenant, &unique).await?;
-    if mode == LockMode::Keys {
-        // Writers of one lead take turns (batches hold the tenant lock exclusively).
-        lock_streams(&mut tx, &wanted).await?;
-    }
-    let leads = load_leads(&mut tx, ctx.tenant, &wanted).await?;
-    let mut ws = WorkingSet::new(ctx.tenant, leads, owners);
-
-    let mut results = Vec::with_capacity(ids.len());
-    for id in ids {
-        let Some(lead) = id.and_then(|id| ws.get(id)).cloned() else {
-            results.push(Err(Rejected::NotFound));
-            continue;
-        };
-        let decided = match change {
-            Modification::Update(input) => {
-                decide_update(&lead, input, |k| ws.owner(k), ctx.now, Uuid::new_v4)
-            }
-            Modification::Delete => decide_delete(&lead, ctx.now).map(|(a, e)| (a, Some(e))),
-        };
-        match decided {
-            Ok((after, Some(event))) => {
-                results.push(Ok(after.clone()));
-                ws.record(after, event);
-            }
-            Ok((after, None)) => results.push(Ok(after)),
-            Err(rejected) => results.push(Err(rejected)),
-        }
-    }
-    let rules = compiled_rules(&mut tx, ctx.tenant).await?;
-    ws.rescore(&rules, ctx.now);
+    let scope = Scope {
+        mode,
+        owner_keys: keys.iter().filter(|k| k.kind.unique()).cloned().collect(),
+        lock_keys: keys,
+        ids: ids
+            .iter()
+            .flatten()
+            .copied()
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect(),
+        ..Scope::default()
+    };
+    let (mut results, ws) = lead_command(pool, ctx, &scope, |ws| {
+        Ok(ids
+            .iter()
+            .map(|id| decide_one(ws, ctx, *id, change))
+            .collect::<Vec<_>>())
+    })
+    .await?;
+    // Scores as the command's rescore left them.
     for lead in results.iter_mut().flatten() {
         if let Some(score) = ws.score_of(lead.id) {
             lead.score = score;
         }
     }
-    ws.commit(&mut tx, &ctx.metadata).await?;
-    tx.commit().await?;
     Ok(results)
+}
+
+/// Decides the change of one id against the working set as the ids before it left it.
+fn decide_one(
+    ws: &mut WorkingSet,
+    ctx: &CommandContext,
+    id: Option<Uuid>,
+    change: Modification<'_>,
+) -> ModifyResult {
+    let Some(lead) = id.and_then(|id| ws.get(id)).cloned() else {
+        return Err(Rejected::NotFound);
+    };
+    let (after, event) = match change {
+        Modification::Update(input) => {
+            decide_update(&lead, input, |k| ws.owner(k), ctx.now, Uuid::new_v4)?
+        }
+        Modification::Delete => decide_delete(&lead, ctx.now).map(|(a, e)| (a, Some(e)))?,
+    };
+    if let Some(event) = event {
+        ws.record(after.clone(), event);
+    }
+    Ok(after)
 }

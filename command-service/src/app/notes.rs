@@ -2,16 +2,17 @@
 //! a note is found through `note_index`, so another account's note is simply not found.
 
 use super::context::CommandContext;
-use super::single::{on_lead, NoteIndex};
+use super::error::CommandError;
+use super::repo::NoteIndex;
+use super::single::on_lead;
 use serde_json::Value;
 use shared::lead::decide::{decide_add_note, decide_edit_note, decide_remove_note};
 use shared::read_model::notes::note_json;
-use shared::ApiError;
 use sqlx::PgPool;
 use uuid::Uuid;
 
-fn not_found() -> ApiError {
-    ApiError::not_found("Note not found")
+fn not_found() -> CommandError {
+    CommandError::NotFound("Note not found")
 }
 
 /// The note's lead and creation time, if the note exists in `tenant`.
@@ -19,7 +20,7 @@ async fn find(
     pool: &PgPool,
     tenant: Uuid,
     note: Option<Uuid>,
-) -> Result<(Uuid, Uuid, i64), ApiError> {
+) -> Result<(Uuid, Uuid, i64), CommandError> {
     let note = note.ok_or_else(not_found)?;
     let row: Option<(Uuid, i64)> = sqlx::query_as(
         "SELECT lead_id, created_at FROM note_index WHERE note_id = $1 AND tenant_id = $2 AND NOT deleted",
@@ -37,7 +38,7 @@ pub async fn add_note(
     ctx: &CommandContext,
     lead: Option<Uuid>,
     content: String,
-) -> Result<Value, ApiError> {
+) -> Result<Value, CommandError> {
     let note_id = shared::ids::new_id();
     let index = NoteIndex::Add {
         note_id,
@@ -55,7 +56,7 @@ pub async fn edit_note(
     ctx: &CommandContext,
     note: Option<Uuid>,
     content: String,
-) -> Result<Value, ApiError> {
+) -> Result<Value, CommandError> {
     let (note_id, lead, created_at) = find(pool, ctx.tenant, note).await?;
     on_lead(pool, ctx, Some(lead), Some(NoteIndex::Edit(note_id)), |l| {
         Ok((Some(decide_edit_note(l, note_id, &content, ctx.now)), ()))
@@ -69,7 +70,7 @@ pub async fn remove_note(
     pool: &PgPool,
     ctx: &CommandContext,
     note: Option<Uuid>,
-) -> Result<(), ApiError> {
+) -> Result<(), CommandError> {
     let (note_id, lead, _) = find(pool, ctx.tenant, note).await?;
     on_lead(
         pool,
@@ -84,9 +85,9 @@ pub async fn remove_note(
 }
 
 /// A note of a deleted lead is gone with it.
-fn lead_gone(e: ApiError) -> ApiError {
+fn lead_gone(e: CommandError) -> CommandError {
     match e {
-        ApiError::NotFound(_) => not_found(),
+        CommandError::NotFound(_) => not_found(),
         other => other,
     }
 }

@@ -1,13 +1,15 @@
-//! Storage access of the lead commands: tenant and key locks, dedup key lookups and writes,
-//! loading lead state from snapshot plus later events, and snapshot saving.
+//! Storage access of the lead commands: tenant and key locks, dedup key lookups, loading lead
+//! state from snapshot plus later events, and recording a command's changes.
 
+use super::error::CommandError;
+use super::unit::{classify, classify_append, WriteError};
+use super::working::Changes;
 use shared::dedup::{key_lock_id, lead_count_lock_id, tenant_lock_id, DedupKey, KeyKind};
 use shared::events::lead::LeadEvent;
 use shared::events::DomainEvent;
 use shared::lead::state::SNAPSHOT_FORMAT;
 use shared::lead::Lead;
-use shared::store::{load_streams, save_snapshots, AppendError};
-use shared::ApiError;
+use shared::store::{append, load_streams, save_snapshots};
 use sqlx::PgConnection;
 use std::collections::HashMap;
 use uuid::Uuid;
@@ -15,51 +17,11 @@ use uuid::Uuid;
 /// A snapshot is taken once this many events follow the last one.
 pub const SNAPSHOT_EVERY: i64 = 16;
 
-/// Why a write attempt failed: a lost race (retry it) or a final answer.
-#[derive(Debug)]
-pub enum WriteError {
-    Retry(String),
-    Api(ApiError),
-}
-
-impl From<ApiError> for WriteError {
-    fn from(e: ApiError) -> Self {
-        WriteError::Api(e)
-    }
-}
-
-impl From<sqlx::Error> for WriteError {
-    fn from(e: sqlx::Error) -> Self {
-        if let sqlx::Error::Database(db) = &e {
-            let code = db.code();
-            let retry = matches!(code.as_deref(), Some("40P01" | "40001"))
-                || matches!(
-                    db.constraint(),
-                    Some("dedup_keys_unique_email" | "dedup_keys_unique_source_id")
-                );
-            if retry {
-                return WriteError::Retry(db.message().to_owned());
-            }
-        }
-        WriteError::Api(ApiError::from(e))
-    }
-}
-
-impl From<AppendError> for WriteError {
-    fn from(e: AppendError) -> Self {
-        match e {
-            AppendError::Conflict { stream_id } => {
-                WriteError::Retry(format!("stream {stream_id} moved"))
-            }
-            AppendError::Db(db) => db.into(),
-        }
-    }
-}
-
 /// How a command serializes against concurrent writers of the same tenant.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum LockMode {
     /// Single-lead commands: the tenant lock shared, plus each dedup key's lock exclusive.
+    #[default]
     Keys,
     /// Batches: the tenant lock exclusive (no other lead write of the tenant runs meanwhile).
     Tenant,
@@ -178,27 +140,28 @@ pub async fn load_leads(
     conn: &mut PgConnection,
     tenant: Uuid,
     ids: &[Uuid],
-) -> Result<HashMap<Uuid, Lead>, ApiError> {
+) -> Result<HashMap<Uuid, Lead>, CommandError> {
     let streams = load_streams(conn, tenant, LeadEvent::STREAM_TYPE, ids, SNAPSHOT_FORMAT).await?;
     let mut leads = HashMap::with_capacity(streams.len());
     for (id, stream) in streams {
         let mut state: Option<Lead> = match stream.snapshot {
             Some((version, json)) => {
-                let mut lead: Lead = serde_json::from_value(json).map_err(ApiError::internal)?;
+                let mut lead: Lead =
+                    serde_json::from_value(json).map_err(CommandError::internal)?;
                 lead.snapshot_version = version;
                 Some(lead)
             }
             None => None,
         };
         for stored in &stream.events {
-            let event = LeadEvent::decode(stored).map_err(ApiError::internal)?;
+            let event = LeadEvent::decode(stored).map_err(CommandError::internal)?;
             match (&mut state, &event) {
                 (None, LeadEvent::Created(created)) => {
                     state = Some(Lead::created(id, tenant, created))
                 }
                 (Some(lead), _) => lead.apply(&event),
                 (None, _) => {
-                    return Err(ApiError::internal(format!(
+                    return Err(CommandError::internal(format!(
                         "lead stream {id} has no LeadCreated"
                     )))
                 }
@@ -211,24 +174,88 @@ pub async fn load_leads(
     Ok(leads)
 }
 
-/// Saves a snapshot of each lead that is `SNAPSHOT_EVERY` events past its last one.
-pub async fn snapshot_due(
+/// Records a command's changes in the caller's transaction: appends (compare-and-set), dedup
+/// key changes, due snapshots, the note index change.
+pub async fn write_changes(conn: &mut PgConnection, changes: &Changes) -> Result<(), WriteError> {
+    if let Some((lead, note)) = changes.note {
+        write_note_index(conn, changes.tenant, lead, note).await?;
+    }
+    append(conn, &changes.appends)
+        .await
+        .map_err(classify_append)?;
+    write_keys(
+        conn,
+        changes.tenant,
+        &changes.keys_removed,
+        &changes.keys_added,
+    )
+    .await
+    .map_err(classify)?;
+    save_snapshots(conn, changes.tenant, SNAPSHOT_FORMAT, &changes.snapshots)
+        .await
+        .map_err(classify)?;
+    Ok(())
+}
+
+/// What a note command changes in `note_index`, checked in the command's transaction.
+#[derive(Debug, Clone, Copy)]
+pub enum NoteIndex {
+    Add {
+        note_id: Uuid,
+        created_at: i64,
+    },
+    /// The note must exist (and is locked until commit).
+    Edit(Uuid),
+    Remove(Uuid),
+}
+
+async fn write_note_index(
     conn: &mut PgConnection,
     tenant: Uuid,
-    leads: &[&Lead],
+    lead: Uuid,
+    change: NoteIndex,
 ) -> Result<(), WriteError> {
-    let mut due = Vec::new();
-    for lead in leads
-        .iter()
-        .filter(|l| l.version - l.snapshot_version >= SNAPSHOT_EVERY)
-    {
-        due.push((
-            lead.id,
-            lead.version,
-            serde_json::to_value(lead).map_err(ApiError::internal)?,
-        ));
+    let found = match change {
+        NoteIndex::Add {
+            note_id,
+            created_at,
+        } => sqlx::query(
+            "INSERT INTO note_index (note_id, tenant_id, lead_id, created_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(note_id)
+        .bind(tenant)
+        .bind(lead)
+        .bind(created_at)
+        .execute(conn)
+        .await
+        .map_err(classify)?
+        .rows_affected(),
+        NoteIndex::Edit(note_id) => sqlx::query(
+            "SELECT 1 FROM note_index WHERE note_id = $1 AND tenant_id = $2 AND lead_id = $3
+               AND NOT deleted FOR UPDATE",
+        )
+        .bind(note_id)
+        .bind(tenant)
+        .bind(lead)
+        .fetch_all(conn)
+        .await
+        .map_err(classify)?
+        .len() as u64,
+        NoteIndex::Remove(note_id) => sqlx::query(
+            "UPDATE note_index SET deleted = true
+             WHERE note_id = $1 AND tenant_id = $2 AND lead_id = $3 AND NOT deleted",
+        )
+        .bind(note_id)
+        .bind(tenant)
+        .bind(lead)
+        .execute(conn)
+        .await
+        .map_err(classify)?
+        .rows_affected(),
+    };
+    if found == 0 {
+        return Err(CommandError::NotFound("Note not found").into());
     }
-    save_snapshots(conn, tenant, SNAPSHOT_FORMAT, &due).await?;
     Ok(())
 }
 

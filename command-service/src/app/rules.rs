@@ -3,20 +3,19 @@
 //! account — all in one transaction.
 
 use super::context::CommandContext;
-use super::repo::WriteError;
-use super::retry::with_retries;
+use super::error::CommandError;
 use super::rules_repo::{delete_rule_row, get_rule, save_rule, RuleRow};
+use super::unit::{transaction, WriteError};
 use shared::events::scoring::{
     RuleEvent, ScoringRuleCreated, ScoringRuleDeleted, ScoringRuleUpdated,
 };
 use shared::events::DomainEvent;
 use shared::store::{append, ExpectedVersion, StreamAppend};
-use shared::ApiError;
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
-fn not_found() -> ApiError {
-    ApiError::not_found("Scoring rule not found")
+fn not_found() -> CommandError {
+    CommandError::NotFound("Scoring rule not found")
 }
 
 async fn append_rule_event(
@@ -28,7 +27,7 @@ async fn append_rule_event(
 ) -> Result<(), WriteError> {
     let event = event
         .to_new_event(&ctx.metadata)
-        .map_err(ApiError::internal)?;
+        .map_err(CommandError::internal)?;
     append(
         conn,
         &[StreamAppend {
@@ -72,7 +71,7 @@ pub async fn create_rule(
     pool: &PgPool,
     ctx: &CommandContext,
     (name, expression, weight, priority): (String, String, f64, i64),
-) -> Result<RuleRow, ApiError> {
+) -> Result<RuleRow, CommandError> {
     let row = RuleRow {
         rule_id: shared::ids::new_id(),
         name,
@@ -90,13 +89,13 @@ pub async fn create_rule(
         priority,
         at: ctx.now,
     });
-    with_retries(|| async {
-        let mut tx = pool.begin().await?;
-        append_rule_event(&mut tx, ctx, row.rule_id, ExpectedVersion::NoStream, &event).await?;
-        save_rule(&mut tx, ctx.tenant, &row).await?;
-        enqueue_rescore(&mut tx, ctx.tenant, "scoring rule created").await?;
-        tx.commit().await?;
-        Ok(row.clone())
+    transaction(pool, &(ctx, &row, &event), |tx, &(ctx, row, event)| {
+        Box::pin(async move {
+            append_rule_event(tx, ctx, row.rule_id, ExpectedVersion::NoStream, event).await?;
+            save_rule(tx, ctx.tenant, row).await?;
+            enqueue_rescore(tx, ctx.tenant, "scoring rule created").await?;
+            Ok(row.clone())
+        })
     })
     .await
 }
@@ -107,60 +106,53 @@ pub async fn update_rule(
     ctx: &CommandContext,
     id: Option<Uuid>,
     mut update: ScoringRuleUpdated,
-) -> Result<RuleRow, ApiError> {
+) -> Result<RuleRow, CommandError> {
     let id = id.ok_or_else(not_found)?;
     update.at = ctx.now;
-    with_retries(|| async {
-        let mut tx = pool.begin().await?;
-        let before = get_rule(&mut tx, ctx.tenant, id, true)
-            .await?
-            .ok_or_else(not_found)?;
-        let changed = ScoringRuleUpdated {
-            name: update.name.clone().filter(|n| *n != before.name),
-            expression: update
-                .expression
-                .clone()
-                .filter(|e| *e != before.expression),
-            weight: update.weight.filter(|w| *w != before.weight),
-            priority: update.priority.filter(|p| *p != before.priority),
-            at: ctx.now,
-        };
-        if changed
-            == (ScoringRuleUpdated {
+    transaction(pool, &(ctx, id, &update), |tx, &(ctx, id, update)| {
+        Box::pin(async move {
+            let before = get_rule(tx, ctx.tenant, id, true)
+                .await?
+                .ok_or_else(not_found)?;
+            let changed = ScoringRuleUpdated {
+                name: update.name.clone().filter(|n| *n != before.name),
+                expression: update
+                    .expression
+                    .clone()
+                    .filter(|e| *e != before.expression),
+                weight: update.weight.filter(|w| *w != before.weight),
+                priority: update.priority.filter(|p| *p != before.priority),
                 at: ctx.now,
-                ..Default::default()
-            })
-        {
-            return Ok(before);
-        }
-        let rescore = changed.expression.is_some() || changed.weight.is_some();
-        let after = RuleRow {
-            name: changed.name.clone().unwrap_or_else(|| before.name.clone()),
-            expression: changed
-                .expression
-                .clone()
-                .unwrap_or_else(|| before.expression.clone()),
-            weight: changed.weight.unwrap_or(before.weight),
-            priority: changed.priority.unwrap_or(before.priority),
-            version: before.version + 1,
-            updated_at: ctx.now,
-            ..before.clone()
-        };
-        let event = RuleEvent::Updated(changed);
-        append_rule_event(
-            &mut tx,
-            ctx,
-            id,
-            ExpectedVersion::Exact(before.version),
-            &event,
-        )
-        .await?;
-        save_rule(&mut tx, ctx.tenant, &after).await?;
-        if rescore {
-            enqueue_rescore(&mut tx, ctx.tenant, "scoring rule updated").await?;
-        }
-        tx.commit().await?;
-        Ok(after)
+            };
+            if changed
+                == (ScoringRuleUpdated {
+                    at: ctx.now,
+                    ..Default::default()
+                })
+            {
+                return Ok(before);
+            }
+            let rescore = changed.expression.is_some() || changed.weight.is_some();
+            let after = RuleRow {
+                name: changed.name.clone().unwrap_or_else(|| before.name.clone()),
+                expression: changed
+                    .expression
+                    .clone()
+                    .unwrap_or_else(|| before.expression.clone()),
+                weight: changed.weight.unwrap_or(before.weight),
+                priority: changed.priority.unwrap_or(before.priority),
+                version: before.version + 1,
+                updated_at: ctx.now,
+                ..before.clone()
+            };
+            let event = RuleEvent::Updated(changed);
+            append_rule_event(tx, ctx, id, ExpectedVersion::Exact(before.version), &event).await?;
+            save_rule(tx, ctx.tenant, &after).await?;
+            if rescore {
+                enqueue_rescore(tx, ctx.tenant, "scoring rule updated").await?;
+            }
+            Ok(after)
+        })
     })
     .await
 }
@@ -169,26 +161,19 @@ pub async fn delete_rule(
     pool: &PgPool,
     ctx: &CommandContext,
     id: Option<Uuid>,
-) -> Result<(), ApiError> {
+) -> Result<(), CommandError> {
     let id = id.ok_or_else(not_found)?;
-    with_retries(|| async {
-        let mut tx = pool.begin().await?;
-        let before = get_rule(&mut tx, ctx.tenant, id, true)
-            .await?
-            .ok_or_else(not_found)?;
-        let event = RuleEvent::Deleted(ScoringRuleDeleted { at: ctx.now });
-        append_rule_event(
-            &mut tx,
-            ctx,
-            id,
-            ExpectedVersion::Exact(before.version),
-            &event,
-        )
-        .await?;
-        delete_rule_row(&mut tx, ctx.tenant, id).await?;
-        enqueue_rescore(&mut tx, ctx.tenant, "scoring rule deleted").await?;
-        tx.commit().await?;
-        Ok(())
+    transaction(pool, &(ctx, id), |tx, &(ctx, id)| {
+        Box::pin(async move {
+            let before = get_rule(tx, ctx.tenant, id, true)
+                .await?
+                .ok_or_else(not_found)?;
+            let event = RuleEvent::Deleted(ScoringRuleDeleted { at: ctx.now });
+            append_rule_event(tx, ctx, id, ExpectedVersion::Exact(before.version), &event).await?;
+            delete_rule_row(tx, ctx.tenant, id).await?;
+            enqueue_rescore(tx, ctx.tenant, "scoring rule deleted").await?;
+            Ok(())
+        })
     })
     .await
 }

@@ -2,18 +2,32 @@
 //! maintains in memory as it decides item after item (so items of one batch dedup against
 //! each other), and the events it will append, all committed together.
 
-use super::repo::{snapshot_due, write_keys, WriteError};
+use super::error::CommandError;
+use super::repo::{NoteIndex, SNAPSHOT_EVERY};
 use shared::dedup::{keys_of, DedupKey, FoldedName, KeyKind};
 use shared::events::lead::LeadEvent;
 use shared::events::{DomainEvent, EventMetadata};
-use shared::lead::decide::{decide_score, PushMatches};
+use shared::lead::decide::{decide_score, PushMatches, Rejected};
 use shared::lead::Lead;
 use shared::scoring::Rule;
-use shared::store::{append, ExpectedVersion, StreamAppend};
-use shared::ApiError;
-use sqlx::PgConnection;
+use shared::store::{ExpectedVersion, StreamAppend};
 use std::collections::{BTreeSet, HashMap};
 use uuid::Uuid;
+
+/// What a command records, all in its transaction: the events of each touched stream
+/// (compare-and-set on the version it loaded), the dedup keys that changed, the snapshots
+/// that are due, and a note's index entry.
+#[derive(Debug, Default)]
+pub struct Changes {
+    pub tenant: Uuid,
+    pub appends: Vec<StreamAppend>,
+    /// `(lead, key)` pairs.
+    pub keys_removed: Vec<(Uuid, DedupKey)>,
+    pub keys_added: Vec<(Uuid, DedupKey)>,
+    /// `(lead, version, state)`.
+    pub snapshots: Vec<(Uuid, i64, serde_json::Value)>,
+    pub note: Option<(Uuid, NoteIndex)>,
+}
 
 pub struct WorkingSet {
     tenant: Uuid,
@@ -28,6 +42,10 @@ pub struct WorkingSet {
     /// Each lead's name folded for phone+name matching, computed once (batch items compare
     /// against the same leads over and over).
     folded: HashMap<Uuid, FoldedName>,
+    /// The plan's lead limit and how many more leads it allows (`None`: no limit).
+    room: Option<(u64, u64)>,
+    /// A note command's change to `note_index` (lead, change).
+    note: Option<(Uuid, NoteIndex)>,
 }
 
 fn live_keys(lead: &Lead) -> BTreeSet<DedupKey> {
@@ -56,7 +74,61 @@ impl WorkingSet {
             touched: Vec::new(),
             touched_at: HashMap::new(),
             pending: HashMap::new(),
+            room: None,
+            note: None,
         }
+    }
+
+    pub fn with_room(mut self, room: Option<(u64, u64)>) -> Self {
+        self.room = room;
+        self
+    }
+
+    pub fn tenant(&self) -> Uuid {
+        self.tenant
+    }
+
+    /// Whether the command touched any lead (else it records nothing).
+    pub fn touched_any(&self) -> bool {
+        !self.touched.is_empty()
+    }
+
+    /// A live lead of this working set, or 404.
+    pub fn live(&self, id: Uuid) -> Result<Lead, CommandError> {
+        self.leads
+            .get(&id)
+            .filter(|l| !l.deleted)
+            .cloned()
+            .ok_or(CommandError::NotFound("Lead not found"))
+    }
+
+    /// One more lead created under the plan's limit, or refused.
+    pub fn claim_room(&mut self) -> Result<(), Rejected> {
+        match &mut self.room {
+            Some((max, 0)) => Err(Rejected::LeadsLimitReached(*max)),
+            Some((_, left)) => {
+                *left -= 1;
+                Ok(())
+            }
+            None => Ok(()),
+        }
+    }
+
+    /// Marks a loaded lead for rescoring without an event of its own (rescoring on request
+    /// and in the background).
+    pub fn touch(&mut self, id: Uuid) {
+        let Some(lead) = self.leads.get(&id) else {
+            return;
+        };
+        if !self.touched_at.contains_key(&id) {
+            self.touched_at.insert(id, self.touched.len());
+            self.touched.push((id, Some(lead.version), None));
+        }
+    }
+
+    /// Records the `note_index` change of a note command on lead `lead`.
+    pub fn note_index(&mut self, lead: Uuid, change: NoteIndex) {
+        self.note = Some((lead, change));
     }
 
     pub fn get(&self, id: Uuid) -> Option<&Lead> {
@@ -150,9 +222,11 @@ impl WorkingSet {
     }
 
     /// Rescores every lead this command touched (SPEC §6: every change rescores the lead in
-    /// the same command); a changed score is one more `LeadScored` event.
-    pub fn rescore(&mut self, rules: &[Rule], now: i64) {
+    /// the same command); a changed score is one more `LeadScored` event. Answers the leads
+    /// whose score changed.
+    pub fn rescore(&mut self, rules: &[Rule], now: i64) -> Vec<Uuid> {
         let ids: Vec<Uuid> = self.touched.iter().map(|t| t.0).collect();
+        let mut changed = Vec::new();
         for id in ids {
             let Some(lead) = self.leads.get(&id) else {
                 continue;
@@ -161,23 +235,7 @@ impl WorkingSet {
                 let mut after = lead.clone();
                 after.apply(&event);
                 self.record(after, event);
-            }
-        }
-    }
-
-    /// Rescores the given loaded leads whether or not this command touched them (background
-    /// and on-request rescoring); returns the ids whose score changed.
-    pub fn rescore_ids(&mut self, ids: &[Uuid], rules: &[Rule], now: i64) -> Vec<Uuid> {
-        let mut changed = Vec::new();
-        for id in ids {
-            let Some(lead) = self.leads.get(id) else {
-                continue;
-            };
-            if let Some(event) = decide_score(lead, rules, now) {
-                let mut after = lead.clone();
-                after.apply(&event);
-                self.record(after, event);
-                changed.push(*id);
+                changed.push(id);
             }
         }
         changed
@@ -188,24 +246,24 @@ impl WorkingSet {
         self.leads.get(&id).map(|l| l.score)
     }
 
-    /// Appends every pending event, writes the dedup key changes and due snapshots, all in
-    /// the caller's transaction.
-    pub async fn commit(
-        &self,
-        conn: &mut PgConnection,
-        metadata: &EventMetadata,
-    ) -> Result<(), WriteError> {
-        let mut appends = Vec::with_capacity(self.touched.len());
-        let (mut removed, mut added) = (Vec::new(), Vec::new());
-        let mut finals = Vec::with_capacity(self.touched.len());
+    /// Everything to record: every pending event, the dedup key changes, the due snapshots
+    /// and the note index change. Leads touched without an event record nothing.
+    pub fn changes(&self, metadata: &EventMetadata) -> Result<Changes, CommandError> {
+        let mut out = Changes {
+            tenant: self.tenant,
+            note: self.note,
+            ..Changes::default()
+        };
         for (id, version, keys_before) in &self.touched {
-            let events = self.pending.get(id).map(Vec::as_slice).unwrap_or_default();
+            let Some(events) = self.pending.get(id).filter(|e| !e.is_empty()) else {
+                continue;
+            };
             let events = events
                 .iter()
                 .map(|e| e.to_new_event(metadata))
                 .collect::<Result<Vec<_>, _>>()
-                .map_err(ApiError::internal)?;
-            appends.push(StreamAppend {
+                .map_err(CommandError::internal)?;
+            out.appends.push(StreamAppend {
                 tenant_id: self.tenant,
                 stream_type: LeadEvent::STREAM_TYPE,
                 stream_id: *id,
@@ -215,21 +273,22 @@ impl WorkingSet {
             let Some(lead) = self.leads.get(id) else {
                 continue;
             };
-            finals.push(lead);
+            if lead.version - lead.snapshot_version >= SNAPSHOT_EVERY {
+                let state = serde_json::to_value(lead).map_err(CommandError::internal)?;
+                out.snapshots.push((lead.id, lead.version, state));
+            }
             let Some(keys_before) = keys_before else {
                 continue; // keys unchanged
             };
             let keys_after = live_keys(lead);
-            removed.extend(
+            out.keys_removed.extend(
                 keys_before
                     .difference(&keys_after)
                     .map(|k| (*id, k.clone())),
             );
-            added.extend(keys_after.difference(keys_before).map(|k| (*id, k.clone())));
+            out.keys_added
+                .extend(keys_after.difference(keys_before).map(|k| (*id, k.clone())));
         }
-        append(conn, &appends).await?;
-        write_keys(conn, self.tenant, &removed, &added).await?;
-        snapshot_due(conn, self.tenant, &finals).await?;
-        Ok(())
+        Ok(out)
     }
 }

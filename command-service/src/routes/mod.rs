@@ -6,6 +6,7 @@ mod accounts;
 mod attributes;
 mod batch;
 mod command;
+mod error;
 mod health;
 mod leads;
 mod notes;

@@ -1,8 +1,8 @@
 //! One batch of a rescore: the next leads of a range, scored with the account's current rules,
 //! a `LeadScored` event appended for each changed score — in the caller's transaction.
 
-use crate::app::repo::{load_leads, WriteError};
-use crate::app::rules_repo::compiled_rules;
+use crate::app::repo::load_leads;
+use crate::app::unit::{settle, WriteError};
 use crate::app::working::WorkingSet;
 use shared::events::EventMetadata;
 use shared::lead::Lead;
@@ -87,11 +87,12 @@ pub async fn rescore_batch(
             changed: 0,
         });
     }
-    let rules = compiled_rules(conn, tenant).await?;
     let mut ws = WorkingSet::new(tenant, leads, Vec::new());
+    for id in &ids {
+        ws.touch(*id);
+    }
     let now = chrono::Utc::now().timestamp();
-    let changed = ws.rescore_ids(&ids, &rules, now).len();
-    ws.commit(conn, metadata).await?;
+    let changed = settle(conn, &mut ws, now, metadata).await?.len();
     let scores = ids
         .iter()
         .filter_map(|id| ws.get(*id).filter(|l| !l.deleted).map(|l| (*id, l.score)))

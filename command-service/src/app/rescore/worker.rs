@@ -4,11 +4,10 @@
 //! `NOTIFY leadstream_rescore` (a job queued or started anywhere), with a fallback poll.
 
 use super::batch::rescore_batch;
-use crate::app::repo::WriteError;
-use crate::app::retry::with_retries;
+use crate::app::error::CommandError;
+use crate::app::unit::{transaction, WriteError};
 use shared::events::EventMetadata;
 use shared::store::follow::{Wakeup, Woken};
-use shared::ApiError;
 use sqlx::{PgConnection, PgPool};
 use std::sync::Arc;
 use std::time::Duration;
@@ -190,18 +189,17 @@ pub async fn wake_workers(conn: &mut PgConnection, job_id: Uuid) -> Result<(), s
 
 /// Works one batch of an open part, or starts a pending job; false when there is nothing to
 /// do (no open job, or every open part is being worked by another worker).
-pub async fn step(pool: &PgPool, plan: &RescorePlan) -> Result<bool, ApiError> {
-    with_retries(|| async {
-        let mut tx = pool.begin().await?;
-        let worked = match next_part(&mut tx).await? {
-            Some(part) => {
-                work_part(&mut tx, &part, plan).await?;
-                true
-            }
-            None => start_next_job(&mut tx, plan).await?,
-        };
-        tx.commit().await?;
-        Ok(worked)
+pub async fn step(pool: &PgPool, plan: &RescorePlan) -> Result<bool, CommandError> {
+    transaction(pool, plan, |tx, plan| {
+        Box::pin(async move {
+            Ok(match next_part(tx).await? {
+                Some(part) => {
+                    work_part(tx, &part, plan).await?;
+                    true
+                }
+                None => start_next_job(tx, plan).await?,
+            })
+        })
     })
     .await
 }

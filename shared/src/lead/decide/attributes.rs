@@ -9,13 +9,16 @@ use serde_json::Value;
 use uuid::Uuid;
 
 /// Why an attribute command is refused.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AttrRejected {
     /// The lead or the attribute does not exist (404).
+    #[error("{0}")]
     NotFound(&'static str),
     /// The lead already has an attribute of that name (409).
+    #[error("{0}")]
     NameTaken(String),
     /// The value does not fit the attribute's type (400).
+    #[error("{0}")]
     WrongType(String),
 }
 

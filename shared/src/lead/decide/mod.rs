@@ -19,7 +19,6 @@ pub use update::{decide_delete, decide_update};
 
 use super::state::Lead;
 use crate::dedup::{keys_of, DedupKey, KeyKind};
-use crate::error::ApiError;
 use crate::ids::lead_public_id;
 use uuid::Uuid;
 
@@ -33,19 +32,6 @@ pub enum Rejected {
     /// A create past the plan's lead limit (the number is the limit).
     #[error("the plan's limit of {0} leads is reached")]
     LeadsLimitReached(u64),
-}
-
-impl From<Rejected> for ApiError {
-    fn from(r: Rejected) -> Self {
-        match r {
-            Rejected::NotFound => ApiError::not_found("Lead not found"),
-            Rejected::Conflict(msg) => ApiError::Conflict(msg),
-            Rejected::LeadsLimitReached(max) => ApiError::LeadsLimitReached(format!(
-                "Lead limit reached: the plan allows {max} leads; delete leads or upgrade the plan \
-                 (a push that merges into an existing lead still works)"
-            )),
-        }
-    }
 }
 
 /// E-mail and source id identify one lead: refuse a state that would take a key another lead
