@@ -1,6 +1,11 @@
-//! Leadstream's shared library: the domain (leads, events, dedup, deciders), the Postgres event
-//! store, accounts and API keys, configuration, the error type and the NATS subjects.
-//! Nothing here runs an HTTP server; services adapt these pieces to their routes.
+//! What two or more Leadstream services need, and nothing else: the domain (leads, dedup keys,
+//! pure deciders, the scoring engine, the filter language), events and upcasters, the Postgres
+//! event store (append, load, the gap-free tail, checkpoints, the one event follower), the read
+//! models as readers see them, API keys and their resolver, plans, configuration, ids, the
+//! error type, the NATS subject scheme, and the HTTP plumbing every service mounts (`http`).
+//! What one service alone does lives in that service: commands and accounts in
+//! command-service, the projection runner and read-model writers in projector, cursors and
+//! rate limits in query-service.
 #![warn(clippy::unwrap_used)]
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 

@@ -9,6 +9,8 @@ use shared::events::lead::LeadEvent;
 use shared::events::DomainEvent;
 use shared::lead::state::SNAPSHOT_FORMAT;
 use shared::lead::Lead;
+use shared::scoring::rules_table::{compile, from_json, RULES_JSON};
+use shared::scoring::Rule;
 use shared::store::{append, load_streams, save_snapshots};
 use sqlx::PgConnection;
 use std::collections::HashMap;
@@ -62,33 +64,44 @@ pub async fn lock(
     Ok(())
 }
 
-/// Which live leads hold each of `keys`.
-pub async fn key_owners(
+/// Which live leads hold each of `keys`, and the tenant's scoring rules, compiled: what a
+/// lead command reads before it decides, in one round trip.
+pub async fn owners_and_rules(
     conn: &mut PgConnection,
     tenant: Uuid,
     keys: &[DedupKey],
-) -> Result<Vec<(DedupKey, Uuid)>, sqlx::Error> {
-    if keys.is_empty() {
-        return Ok(Vec::new());
-    }
+) -> Result<(Vec<(DedupKey, Uuid)>, Vec<Rule>), CommandError> {
     let kinds: Vec<&str> = keys.iter().map(|k| k.kind.as_str()).collect();
     let values: Vec<&str> = keys.iter().map(|k| k.key.as_str()).collect();
-    let rows: Vec<(String, String, Uuid)> = sqlx::query_as(
-        "SELECT d.kind, d.key, d.lead_id FROM dedup_keys d
-         JOIN unnest($2::text[], $3::text[]) AS q(kind, key) ON d.kind = q.kind AND d.key = q.key
-         WHERE d.tenant_id = $1",
-    )
-    .bind(tenant)
-    .bind(&kinds)
-    .bind(&values)
-    .fetch_all(conn)
-    .await?;
-    Ok(rows
-        .into_iter()
-        .filter_map(|(kind, key, id)| {
-            KeyKind::parse(&kind).map(|kind| (DedupKey { kind, key }, id))
-        })
-        .collect())
+    let rows: Vec<(Option<String>, Option<String>, Option<Uuid>, Option<String>)> =
+        sqlx::query_as(&format!(
+            "SELECT d.kind, d.key, d.lead_id, NULL FROM dedup_keys d
+             JOIN unnest($2::text[], $3::text[]) AS q(kind, key)
+               ON d.kind = q.kind AND d.key = q.key
+             WHERE d.tenant_id = $1
+             UNION ALL SELECT NULL, NULL, NULL, {RULES_JSON}"
+        ))
+        .bind(tenant)
+        .bind(&kinds)
+        .bind(&values)
+        .fetch_all(conn)
+        .await?;
+    let mut owners = Vec::with_capacity(rows.len());
+    let mut rules = Vec::new();
+    for row in rows {
+        match row {
+            (Some(kind), Some(key), Some(id), None) => {
+                if let Some(kind) = KeyKind::parse(&kind) {
+                    owners.push((DedupKey { kind, key }, id));
+                }
+            }
+            (_, _, _, Some(json)) => {
+                rules = compile(&from_json(&json).map_err(CommandError::internal)?);
+            }
+            _ => {}
+        }
+    }
+    Ok((owners, rules))
 }
 
 /// Adds and removes dedup keys of leads (`(lead, key)` pairs).

@@ -7,7 +7,7 @@
 
 use super::context::CommandContext;
 use super::error::CommandError;
-use super::repo::{key_owners, load_leads, lock, room_for_leads, write_changes, LockMode};
+use super::repo::{load_leads, lock, owners_and_rules, room_for_leads, write_changes, LockMode};
 use super::rules_repo::compiled_rules;
 use super::working::WorkingSet;
 use futures::future::BoxFuture;
@@ -177,9 +177,7 @@ async fn load(
     lock(conn, tenant, scope.mode, &scope.lock_keys)
         .await
         .map_err(classify)?;
-    let owners = key_owners(conn, tenant, &scope.owner_keys)
-        .await
-        .map_err(classify)?;
+    let (owners, rules) = owners_and_rules(conn, tenant, &scope.owner_keys).await?;
     let mut ids: BTreeSet<Uuid> = scope.ids.iter().copied().collect();
     if scope.load_owners {
         ids.extend(owners.iter().map(|(_, id)| *id));
@@ -198,7 +196,9 @@ async fn load(
         )),
         _ => None,
     };
-    Ok(WorkingSet::new(tenant, leads, owners).with_room(room))
+    Ok(WorkingSet::new(tenant, leads, owners)
+        .with_room(room)
+        .with_rules(rules))
 }
 
 /// Rescores every lead the working set touched and records all of it in the caller's
@@ -212,7 +212,10 @@ pub async fn settle(
     if !ws.touched_any() {
         return Ok(Vec::new());
     }
-    let rules = compiled_rules(conn, ws.tenant()).await.map_err(classify)?;
+    let rules = match ws.take_rules() {
+        Some(rules) => rules,
+        None => compiled_rules(conn, ws.tenant()).await.map_err(classify)?,
+    };
     let rescored = ws.rescore(&rules, now);
     let changes = ws.changes(metadata)?;
     write_changes(conn, &changes).await?;

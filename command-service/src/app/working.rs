@@ -46,6 +46,8 @@ pub struct WorkingSet {
     room: Option<(u64, u64)>,
     /// A note command's change to `note_index` (lead, change).
     note: Option<(Uuid, NoteIndex)>,
+    /// The tenant's rules, when they were read with the leads.
+    rules: Option<Vec<Rule>>,
 }
 
 fn live_keys(lead: &Lead) -> BTreeSet<DedupKey> {
@@ -76,7 +78,18 @@ impl WorkingSet {
             pending: HashMap::new(),
             room: None,
             note: None,
+            rules: None,
         }
+    }
+
+    pub fn with_rules(mut self, rules: Vec<Rule>) -> Self {
+        self.rules = Some(rules);
+        self
+    }
+
+    /// The rules read with the leads, if they were.
+    pub fn take_rules(&mut self) -> Option<Vec<Rule>> {
+        self.rules.take()
     }
 
     pub fn with_room(mut self, room: Option<(u64, u64)>) -> Self {

@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow, serde::Deserialize)]
 pub struct RuleRow {
     pub rule_id: Uuid,
     pub name: String,
@@ -36,6 +36,18 @@ impl RuleRow {
 
 const COLUMNS: &str =
     "rule_id, name, expression, weight, priority, version, created_at, updated_at";
+
+/// A subquery answering the rules of tenant `$1` as one JSON array (in [`list_rules`]'s
+/// order), for statements that read them alongside something else; [`from_json`] decodes it.
+pub const RULES_JSON: &str =
+    "(SELECT coalesce(json_agg(r ORDER BY r.priority, r.created_at, r.rule_id), '[]')::text
+      FROM (SELECT rule_id, name, expression, weight, priority, version, created_at, updated_at
+            FROM scoring_rules WHERE tenant_id = $1) r)";
+
+/// Rules read with [`RULES_JSON`].
+pub fn from_json(json: &str) -> Result<Vec<RuleRow>, serde_json::Error> {
+    serde_json::from_str(json)
+}
 
 pub async fn list_rules(
     conn: &mut PgConnection,

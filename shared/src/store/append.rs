@@ -44,7 +44,9 @@ pub enum AppendError {
 }
 
 /// Appends to every stream in `appends` (one entry per stream) inside the caller's
-/// transaction. Returns the global positions of the new events, in input order.
+/// transaction, in one statement: the streams' versions move (compare-and-set on the version
+/// each writer expects) and the events are inserted only if every stream was where its writer
+/// expected. Returns the global positions of the new events, in input order.
 pub async fn append(
     conn: &mut PgConnection,
     appends: &[StreamAppend],
@@ -53,24 +55,48 @@ pub async fn append(
     if appends.is_empty() {
         return Ok(Vec::new());
     }
-    let firsts = claim_versions(conn, &appends).await?;
+    let mut claims = Claims::default();
     let mut rows = EventRows::default();
-    for (a, first) in appends.iter().zip(firsts) {
+    for a in &appends {
+        let first = match a.expected {
+            ExpectedVersion::NoStream => claims.create(a),
+            ExpectedVersion::Exact(v) => claims.move_from(a, v),
+            // Rare (account streams): its own statement learns where the stream is.
+            ExpectedVersion::Any => claim_any(conn, a).await?,
+        };
         for (i, e) in a.events.iter().enumerate() {
             rows.push(a, first + i as i64, e)?;
         }
     }
-    let positions: Vec<(Uuid, i64)> = sqlx::query_as(
-        "INSERT INTO events (event_id, tenant_id, stream_type, stream_id, stream_version,
-                             event_type, schema_version, payload, metadata)
-         SELECT e.event_id, e.tenant_id, e.stream_type, e.stream_id, e.stream_version,
-                e.event_type, e.schema_version, e.payload, e.metadata
-         FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::uuid[], $5::bigint[],
-                     $6::text[], $7::int[], $8::jsonb[], $9::jsonb[])
-              WITH ORDINALITY AS e(event_id, tenant_id, stream_type, stream_id, stream_version,
-                                   event_type, schema_version, payload, metadata, ord)
-         ORDER BY e.ord
-         RETURNING event_id, position",
+    let returned: Vec<(String, Uuid, Option<i64>)> = sqlx::query_as(
+        "WITH created AS (
+             INSERT INTO streams (stream_id, tenant_id, stream_type, version, last_tx)
+             SELECT *, pg_current_xact_id()
+             FROM unnest($10::uuid[], $11::uuid[], $12::text[], $13::bigint[])
+             ON CONFLICT (stream_id) DO NOTHING RETURNING stream_id),
+         moved AS (
+             UPDATE streams s SET version = s.version + u.n, last_tx = pg_current_xact_id()
+             FROM unnest($14::uuid[], $15::uuid[], $16::bigint[], $17::bigint[])
+                  AS u(id, tenant, expected, n)
+             WHERE s.stream_id = u.id AND s.tenant_id = u.tenant AND s.version = u.expected
+               AND s.last_tx <= pg_current_xact_id()
+             RETURNING s.stream_id),
+         claimed AS (SELECT stream_id FROM created UNION ALL SELECT stream_id FROM moved),
+         inserted AS (
+             INSERT INTO events (event_id, tenant_id, stream_type, stream_id, stream_version,
+                                 event_type, schema_version, payload, metadata)
+             SELECT e.event_id, e.tenant_id, e.stream_type, e.stream_id, e.stream_version,
+                    e.event_type, e.schema_version, e.payload, e.metadata
+             FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::uuid[], $5::bigint[],
+                         $6::text[], $7::int[], $8::jsonb[], $9::jsonb[])
+                  WITH ORDINALITY AS e(event_id, tenant_id, stream_type, stream_id,
+                                       stream_version, event_type, schema_version, payload,
+                                       metadata, ord)
+             WHERE (SELECT count(*) FROM claimed) = $18
+             ORDER BY e.ord
+             RETURNING event_id, position)
+         SELECT 'claimed', stream_id, NULL::bigint FROM claimed
+         UNION ALL SELECT 'event', event_id, position FROM inserted",
     )
     .bind(&rows.event_id)
     .bind(&rows.tenant_id)
@@ -81,10 +107,41 @@ pub async fn append(
     .bind(&rows.schema_version)
     .bind(&rows.payload)
     .bind(&rows.metadata)
+    .bind(&claims.new_ids)
+    .bind(&claims.new_tenants)
+    .bind(&claims.new_types)
+    .bind(&claims.new_counts)
+    .bind(&claims.ex_ids)
+    .bind(&claims.ex_tenants)
+    .bind(&claims.ex_versions)
+    .bind(&claims.ex_counts)
+    .bind((claims.new_ids.len() + claims.ex_ids.len()) as i64)
     .fetch_all(&mut *conn)
     .await
     .map_err(|e| map_conflict(e, &appends))?;
-    let by_id: std::collections::HashMap<Uuid, i64> = positions.into_iter().collect();
+    let mut claimed = std::collections::HashSet::new();
+    let mut by_id = std::collections::HashMap::new();
+    for (kind, id, position) in returned {
+        match (kind.as_str(), position) {
+            ("event", Some(position)) => {
+                by_id.insert(id, position);
+            }
+            _ => {
+                claimed.insert(id);
+            }
+        }
+    }
+    // Any stream that is not where its writer expected makes the whole append a conflict.
+    if let Some(stream_id) = claims
+        .new_ids
+        .iter()
+        .chain(&claims.ex_ids)
+        .find(|id| !claimed.contains(*id))
+    {
+        return Err(AppendError::Conflict {
+            stream_id: *stream_id,
+        });
+    }
     Ok(rows
         .event_id
         .iter()
@@ -92,98 +149,56 @@ pub async fn append(
         .collect())
 }
 
-/// Moves every stream's version by its number of events with one statement per kind of
-/// expectation; returns each stream's first new version. Any stream that is not where its
-/// writer expected makes the whole append a conflict.
-async fn claim_versions(
-    conn: &mut PgConnection,
-    appends: &[&StreamAppend],
-) -> Result<Vec<i64>, AppendError> {
-    let mut firsts = vec![0i64; appends.len()];
-    let (mut new_ids, mut new_tenants, mut new_types, mut new_counts) =
-        (vec![], vec![], vec![], vec![]);
-    let (mut ex_ids, mut ex_tenants, mut ex_versions, mut ex_counts) =
-        (vec![], vec![], vec![], vec![]);
-    for (i, a) in appends.iter().enumerate() {
-        let n = a.events.len() as i64;
-        match a.expected {
-            ExpectedVersion::NoStream => {
-                firsts[i] = 1;
-                new_ids.push(a.stream_id);
-                new_tenants.push(a.tenant_id);
-                new_types.push(a.stream_type);
-                new_counts.push(n);
-            }
-            ExpectedVersion::Exact(v) => {
-                firsts[i] = v + 1;
-                ex_ids.push(a.stream_id);
-                ex_tenants.push(a.tenant_id);
-                ex_versions.push(v);
-                ex_counts.push(n);
-            }
-            ExpectedVersion::Any => {
-                let moved: Option<(i64,)> = sqlx::query_as(
-                    "UPDATE streams SET version = version + $3, last_tx = pg_current_xact_id()
-                     WHERE stream_id = $1 AND tenant_id = $2 AND last_tx <= pg_current_xact_id()
-                     RETURNING version",
-                )
-                .bind(a.stream_id)
-                .bind(a.tenant_id)
-                .bind(n)
-                .fetch_optional(&mut *conn)
-                .await?;
-                let (new,) = moved.ok_or(AppendError::Conflict {
-                    stream_id: a.stream_id,
-                })?;
-                firsts[i] = new - n + 1;
-            }
-        }
-    }
-    if !new_ids.is_empty() {
-        let created: Vec<(Uuid,)> = sqlx::query_as(
-            "INSERT INTO streams (stream_id, tenant_id, stream_type, version, last_tx)
-             SELECT *, pg_current_xact_id()
-             FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::bigint[])
-             ON CONFLICT (stream_id) DO NOTHING RETURNING stream_id",
-        )
-        .bind(&new_ids)
-        .bind(&new_tenants)
-        .bind(&new_types)
-        .bind(&new_counts)
-        .fetch_all(&mut *conn)
-        .await?;
-        first_missing(&new_ids, &created)?;
-    }
-    if !ex_ids.is_empty() {
-        let moved: Vec<(Uuid,)> = sqlx::query_as(
-            "UPDATE streams s SET version = s.version + u.n, last_tx = pg_current_xact_id()
-             FROM unnest($1::uuid[], $2::uuid[], $3::bigint[], $4::bigint[]) AS u(id, tenant, expected, n)
-             WHERE s.stream_id = u.id AND s.tenant_id = u.tenant AND s.version = u.expected
-               AND s.last_tx <= pg_current_xact_id()
-             RETURNING s.stream_id",
-        )
-        .bind(&ex_ids)
-        .bind(&ex_tenants)
-        .bind(&ex_versions)
-        .bind(&ex_counts)
-        .fetch_all(&mut *conn)
-        .await?;
-        first_missing(&ex_ids, &moved)?;
-    }
-    Ok(firsts)
+/// The version claims of one append, as column arrays.
+#[derive(Default)]
+struct Claims {
+    new_ids: Vec<Uuid>,
+    new_tenants: Vec<Uuid>,
+    new_types: Vec<&'static str>,
+    new_counts: Vec<i64>,
+    ex_ids: Vec<Uuid>,
+    ex_tenants: Vec<Uuid>,
+    ex_versions: Vec<i64>,
+    ex_counts: Vec<i64>,
 }
 
-fn first_missing(wanted: &[Uuid], got: &[(Uuid,)]) -> Result<(), AppendError> {
-    if wanted.len() == got.len() {
-        return Ok(());
+impl Claims {
+    /// A new stream; its first version.
+    fn create(&mut self, a: &StreamAppend) -> i64 {
+        self.new_ids.push(a.stream_id);
+        self.new_tenants.push(a.tenant_id);
+        self.new_types.push(a.stream_type);
+        self.new_counts.push(a.events.len() as i64);
+        1
     }
-    let got: std::collections::HashSet<Uuid> = got.iter().map(|g| g.0).collect();
-    let stream_id = wanted
-        .iter()
-        .find(|id| !got.contains(id))
-        .copied()
-        .unwrap_or_default();
-    Err(AppendError::Conflict { stream_id })
+
+    /// A stream expected at version `v`; its first new version.
+    fn move_from(&mut self, a: &StreamAppend, v: i64) -> i64 {
+        self.ex_ids.push(a.stream_id);
+        self.ex_tenants.push(a.tenant_id);
+        self.ex_versions.push(v);
+        self.ex_counts.push(a.events.len() as i64);
+        v + 1
+    }
+}
+
+/// Moves a stream appended with `ExpectedVersion::Any`; returns its first new version.
+async fn claim_any(conn: &mut PgConnection, a: &StreamAppend) -> Result<i64, AppendError> {
+    let n = a.events.len() as i64;
+    let moved: Option<(i64,)> = sqlx::query_as(
+        "UPDATE streams SET version = version + $3, last_tx = pg_current_xact_id()
+         WHERE stream_id = $1 AND tenant_id = $2 AND last_tx <= pg_current_xact_id()
+         RETURNING version",
+    )
+    .bind(a.stream_id)
+    .bind(a.tenant_id)
+    .bind(n)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let (new,) = moved.ok_or(AppendError::Conflict {
+        stream_id: a.stream_id,
+    })?;
+    Ok(new - n + 1)
 }
 
 fn map_conflict(err: sqlx::Error, appends: &[&StreamAppend]) -> AppendError {
