@@ -64,6 +64,9 @@ pub async fn lock(
     Ok(())
 }
 
+/// A row of [`owners_and_rules`]: a key's kind, key and holder, or the rules as JSON.
+type OwnerOrRules = (Option<String>, Option<String>, Option<Uuid>, Option<String>);
+
 /// Which live leads hold each of `keys`, and the tenant's scoring rules, compiled: what a
 /// lead command reads before it decides, in one round trip.
 pub async fn owners_and_rules(
@@ -73,19 +76,18 @@ pub async fn owners_and_rules(
 ) -> Result<(Vec<(DedupKey, Uuid)>, Vec<Rule>), CommandError> {
     let kinds: Vec<&str> = keys.iter().map(|k| k.kind.as_str()).collect();
     let values: Vec<&str> = keys.iter().map(|k| k.key.as_str()).collect();
-    let rows: Vec<(Option<String>, Option<String>, Option<Uuid>, Option<String>)> =
-        sqlx::query_as(&format!(
-            "SELECT d.kind, d.key, d.lead_id, NULL FROM dedup_keys d
+    let rows: Vec<OwnerOrRules> = sqlx::query_as(&format!(
+        "SELECT d.kind, d.key, d.lead_id, NULL FROM dedup_keys d
              JOIN unnest($2::text[], $3::text[]) AS q(kind, key)
                ON d.kind = q.kind AND d.key = q.key
              WHERE d.tenant_id = $1
              UNION ALL SELECT NULL, NULL, NULL, {RULES_JSON}"
-        ))
-        .bind(tenant)
-        .bind(&kinds)
-        .bind(&values)
-        .fetch_all(conn)
-        .await?;
+    ))
+    .bind(tenant)
+    .bind(&kinds)
+    .bind(&values)
+    .fetch_all(conn)
+    .await?;
     let mut owners = Vec::with_capacity(rows.len());
     let mut rules = Vec::new();
     for row in rows {
