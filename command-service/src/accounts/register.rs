@@ -2,13 +2,15 @@
 //! credential rows derived from them in one transaction.
 
 use super::password::Hashing;
+use crate::app::unit::transaction;
+use crate::app::CommandError;
 use shared::auth::{generate_api_key, hash_api_key};
 use shared::db::is_unique_violation;
 use shared::events::account::{AccountEvent, AccountRegistered, ApiKeyIssued};
 use shared::events::{DomainEvent, EventMetadata};
 use shared::ids::new_id;
 use shared::plan::Plan;
-use shared::store::{append, AppendError, ExpectedVersion, StreamAppend};
+use shared::store::{append, ExpectedVersion, StreamAppend};
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
@@ -24,17 +26,21 @@ pub struct IssuedKey {
 
 #[derive(Debug, thiserror::Error)]
 pub enum AccountError {
-    #[error("an account with this e-mail already exists; log in instead")]
-    EmailTaken,
     #[error("e-mail or password is wrong")]
     BadCredentials,
+    /// The command's own answer: an e-mail taken (a conflict), or a failure to record.
     #[error(transparent)]
-    Db(#[from] sqlx::Error),
-    #[error(transparent)]
-    Append(#[from] AppendError),
-    #[error(transparent)]
-    Encode(#[from] serde_json::Error),
+    Command(#[from] CommandError),
 }
+
+impl From<sqlx::Error> for AccountError {
+    fn from(e: sqlx::Error) -> Self {
+        Self::Command(e.into())
+    }
+}
+
+/// What `register` answers for an e-mail that has an account.
+pub const EMAIL_TAKEN: &str = "an account with this e-mail already exists; log in instead";
 
 /// Creates an account with `password_hash` (argon2id PHC) and its first API key.
 pub async fn register(
@@ -45,43 +51,43 @@ pub async fn register(
     metadata: &EventMetadata,
 ) -> Result<IssuedKey, AccountError> {
     let account_id = new_id();
-    let mut tx = pool.begin().await?;
-    let inserted = sqlx::query(
-        "INSERT INTO accounts (account_id, email, password_hash, plan) VALUES ($1, $2, $3, $4)",
-    )
-    .bind(account_id)
-    .bind(email)
-    .bind(&password_hash)
-    .bind(plan.as_str())
-    .execute(&mut *tx)
-    .await;
-    match inserted {
-        Err(e) if is_unique_violation(&e, "accounts_email_key") => {
-            return Err(AccountError::EmailTaken)
-        }
-        other => other?,
-    };
-    let registered = AccountEvent::Registered(AccountRegistered {
-        email: email.to_owned(),
-        password_hash,
-        plan,
-    });
-    let (key, issued) = new_key(account_id, email, plan);
-    let events = vec![
-        registered.to_new_event(metadata)?,
-        issued.to_new_event(metadata)?,
-    ];
-    append(
-        &mut tx,
-        &[account_stream(
-            account_id,
-            ExpectedVersion::NoStream,
-            events,
-        )],
-    )
+    let args = (email, password_hash.as_str(), plan, metadata);
+    let key = transaction(pool, &args, |tx, &(email, password_hash, plan, metadata)| {
+        Box::pin(async move {
+            let inserted = sqlx::query(
+                "INSERT INTO accounts (account_id, email, password_hash, plan) VALUES ($1, $2, $3, $4)",
+            )
+            .bind(account_id)
+            .bind(email)
+            .bind(password_hash)
+            .bind(plan.as_str())
+            .execute(&mut *tx)
+            .await;
+            match inserted {
+                Err(e) if is_unique_violation(&e, "accounts_email_key") => {
+                    return Err(CommandError::Conflict(EMAIL_TAKEN.into()).into())
+                }
+                other => other?,
+            };
+            let registered = AccountEvent::Registered(AccountRegistered {
+                email: email.to_owned(),
+                password_hash: password_hash.to_owned(),
+                plan,
+            });
+            let (key, issued) = new_key(account_id, email, plan);
+            let events = vec![
+                registered
+                    .to_new_event(metadata)
+                    .map_err(CommandError::internal)?,
+                issued.to_new_event(metadata).map_err(CommandError::internal)?,
+            ];
+            let stream = account_stream(account_id, ExpectedVersion::NoStream, events);
+            append(tx, &[stream]).await?;
+            store_key(tx, &key).await?;
+            Ok(key)
+        })
+    })
     .await?;
-    store_key(&mut tx, &key).await?;
-    tx.commit().await?;
     Ok(key)
 }
 
@@ -110,15 +116,18 @@ pub async fn issue_key_for_login(
     };
     let plan = plan.parse().unwrap_or(Plan::Unlimited);
     let (key, issued) = new_key(account_id, &stored_email, plan);
-    let mut tx = pool.begin().await?;
-    let events = vec![issued.to_new_event(metadata)?];
-    append(
-        &mut tx,
-        &[account_stream(account_id, ExpectedVersion::Any, events)],
-    )
+    let event = issued
+        .to_new_event(metadata)
+        .map_err(CommandError::internal)?;
+    transaction(pool, &(&key, &event), |tx, &(key, event)| {
+        Box::pin(async move {
+            let stream = account_stream(key.account_id, ExpectedVersion::Any, vec![event.clone()]);
+            append(tx, &[stream]).await?;
+            store_key(tx, key).await?;
+            Ok(())
+        })
+    })
     .await?;
-    store_key(&mut tx, &key).await?;
-    tx.commit().await?;
     Ok(key)
 }
 

@@ -14,7 +14,7 @@ pub mod rules;
 pub mod rules_repo;
 pub mod score;
 mod single;
-mod unit;
+pub(crate) mod unit;
 mod working;
 
 pub use context::CommandContext;

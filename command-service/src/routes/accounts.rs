@@ -69,9 +69,8 @@ fn metadata(request_id: String) -> EventMetadata {
 
 fn account_error(e: AccountError) -> ApiError {
     match e {
-        AccountError::EmailTaken => ApiError::Conflict(e.to_string()),
         AccountError::BadCredentials => ApiError::Unauthorized(e.to_string()),
-        other => ApiError::internal(other),
+        AccountError::Command(e) => e.into(),
     }
 }
 
