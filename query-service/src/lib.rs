@@ -15,9 +15,10 @@ pub mod list;
 mod proxy;
 pub mod ratelimit;
 mod scoring;
+mod state;
 
 use axum::body::Body;
-use axum::extract::{FromRef, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
@@ -26,36 +27,13 @@ use cursor::CursorSigner;
 use ratelimit::RateLimiter;
 use serde_json::Value;
 use shared::auth::KeyResolver;
-use shared::http::TrustedProxies;
-use shared::plan::{Plan, PlanTable};
 use sqlx::PgPool;
-use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tower::Layer;
 use tower_http::set_header::SetResponseHeaderLayer;
 
-#[derive(Clone)]
-pub struct EdgeState {
-    pub pool: PgPool,
-    pub upstream: proxy::Upstream,
-    pub keys: KeyResolver,
-    pub cursors: CursorSigner,
-    pub read_wait: Duration,
-    pub limiter: RateLimiter,
-    pub limiter_window: Duration,
-    pub plans: PlanTable,
-    /// The plan whose request figures answers without a valid key carry.
-    pub default_plan: Plan,
-    /// Proxies in front of the edge whose `X-Forwarded-For` is believed.
-    pub trusted_proxies: TrustedProxies,
-}
-
-impl FromRef<EdgeState> for KeyResolver {
-    fn from_ref(state: &EdgeState) -> Self {
-        state.keys.clone()
-    }
-}
+pub use state::EdgeState;
 
 pub fn router(state: EdgeState) -> Router {
     let (limit, remaining) = ratelimit::default_headers(&state);
