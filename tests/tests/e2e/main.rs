@@ -17,6 +17,7 @@ mod list_api;
 mod notes_api;
 mod projection_runner;
 mod rate_limits;
+mod read_side;
 mod reads;
 mod relay;
 mod rescore_jobs;
