@@ -18,7 +18,7 @@ use shared::http::TrustedProxies;
 use shared::plan::{Plan, PlanTable};
 use sqlx::PgPool;
 use std::net::SocketAddr;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
@@ -332,22 +332,58 @@ pub async fn wide_pool(pool: &PgPool, n: u32) -> PgPool {
         .unwrap()
 }
 
+/// How long a test waits for a follower of the log (the projector, the relay, a tail) to catch
+/// up: a follower waits (never skips) while any older transaction in the cluster is open, and
+/// other tests' long transactions run beside this one.
+pub const FOLLOWER_BOUND: Duration = Duration::from_secs(60);
+
+/// The first pause between two checks of [`eventually`]; each pause doubles, up to
+/// [`MAX_PAUSE`].
+const FIRST_PAUSE: Duration = Duration::from_millis(5);
+const MAX_PAUSE: Duration = Duration::from_millis(50);
+
+/// Runs `check` until it answers `Some`, and answers what it holds. Between checks it pauses
+/// 5 ms, then twice as long each time up to 50 ms. When `within` has passed and the check still
+/// answers `None`, it panics naming `what` and the time waited: it never returns on a timeout.
+///
+/// `check` is an async closure (`async || ...`, which may borrow the test's state mutably) or a
+/// closure answering a future (`|| async { ... }`).
+pub async fn eventually<T>(
+    what: &str,
+    within: Duration,
+    mut check: impl AsyncFnMut() -> Option<T>,
+) -> T {
+    let started = Instant::now();
+    let mut pause = FIRST_PAUSE;
+    let mut checks = 0u32;
+    loop {
+        checks += 1;
+        if let Some(found) = check().await {
+            return found;
+        }
+        let waited = started.elapsed();
+        if waited >= within {
+            panic!("eventually: {what}: still not so after {waited:.1?} ({checks} checks, bound {within:?})");
+        }
+        tokio::time::sleep(pause.min(within - waited)).await;
+        pause = (pause * 2).min(MAX_PAUSE);
+    }
+}
+
 /// Waits until the lead read model has applied every committed event.
 pub async fn wait_for_projection(pool: &PgPool) {
-    // Up to 60 s: the tail waits (never skips) while any older transaction in the cluster is
-    // open, and other tests' long transactions run beside this one.
-    for _ in 0..2400 {
-        let mut conn = pool.acquire().await.unwrap();
-        if shared::store::has_passed(&mut conn, projector::lead_view::CHECKPOINT, None)
-            .await
-            .unwrap()
-        {
-            return;
-        }
-        drop(conn);
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    panic!("the projector never caught up with the event store");
+    eventually(
+        "the projector catches up with the event store",
+        FOLLOWER_BOUND,
+        async || {
+            let mut conn = pool.acquire().await.unwrap();
+            shared::store::has_passed(&mut conn, projector::lead_view::CHECKPOINT, None)
+                .await
+                .unwrap()
+                .then_some(())
+        },
+    )
+    .await
 }
 
 /// Test-only triggers in this test's own database: every transaction that appends events

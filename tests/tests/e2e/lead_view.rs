@@ -2,7 +2,7 @@
 //! replay, and rebuilt from history into the same rows while the old tables keep serving.
 
 use leadstream_tests::model::{aggregates, rows};
-use leadstream_tests::{wait_for_projection, TestApp};
+use leadstream_tests::{eventually, wait_for_projection, TestApp};
 use projector::lead_view::{read_leads, LeadView, Tables};
 use projector::runner::Projection;
 use reqwest::Method;
@@ -11,6 +11,7 @@ use shared::events::StoredEvent;
 use shared::lead::Lead;
 use sqlx::PgPool;
 use std::collections::BTreeMap;
+use std::time::Duration;
 use uuid::Uuid;
 
 async fn attr_rows(pool: &PgPool) -> Vec<(Uuid, String, String, Option<f64>, Option<String>)> {
@@ -127,19 +128,20 @@ async fn write_a_history(app: &TestApp) {
 
 /// Returns once no rescore job is pending or running.
 async fn rescores_done(pool: &PgPool) {
-    for _ in 0..400 {
-        let open: i64 = sqlx::query_scalar(
-            "SELECT count(*) FROM rescore_jobs WHERE status IN ('pending', 'running')",
-        )
-        .fetch_one(pool)
-        .await
-        .unwrap();
-        if open == 0 {
-            return;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
-    }
-    panic!("rescore jobs did not finish");
+    eventually(
+        "no rescore job pending or running",
+        Duration::from_secs(10),
+        async || {
+            let open: i64 = sqlx::query_scalar(
+                "SELECT count(*) FROM rescore_jobs WHERE status IN ('pending', 'running')",
+            )
+            .fetch_one(pool)
+            .await
+            .unwrap();
+            (open == 0).then_some(())
+        },
+    )
+    .await
 }
 
 #[sqlx::test(migrator = "shared::db::MIGRATOR")]

@@ -2,6 +2,7 @@
 //! checkpoint in the same transaction; a crash mid-batch loses and doubles nothing; two
 //! replicas never both apply an event; a NOTIFY wakes the runner without waiting for a poll.
 
+use leadstream_tests::{eventually, FOLLOWER_BOUND};
 use projector::runner::{checkpoint, run, step, Projection, ProjectionConfig, ProjectionError};
 use serde_json::json;
 use shared::events::{EventMetadata, NewEvent, StoredEvent};
@@ -86,19 +87,18 @@ async fn append_events(pool: &PgPool, n: usize) -> Vec<i64> {
 /// Waits until the tail hands out all `n` events (another test's open transaction elsewhere in
 /// the cluster can hold them back for a moment; the tail waits, it never skips).
 async fn wait_visible(pool: &PgPool, n: usize) {
-    for _ in 0..400 {
-        let mut conn = pool.acquire().await.unwrap();
-        if shared::store::tail(&mut conn, LogPosition::START, 10_000)
-            .await
-            .unwrap()
-            .len()
-            >= n
-        {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    panic!("events never became visible to the tail");
+    eventually(
+        &format!("{n} events visible to the tail"),
+        FOLLOWER_BOUND,
+        async || {
+            let mut conn = pool.acquire().await.unwrap();
+            let visible = shared::store::tail(&mut conn, LogPosition::START, 10_000)
+                .await
+                .unwrap();
+            (visible.len() >= n).then_some(())
+        },
+    )
+    .await
 }
 
 async fn seen(pool: &PgPool) -> Vec<i64> {
@@ -110,18 +110,18 @@ async fn seen(pool: &PgPool) -> Vec<i64> {
 
 /// Waits until the recorder's checkpoint has passed every committed event.
 async fn wait_for_checkpoint(pool: &PgPool) {
-    for _ in 0..200 {
-        let mut conn = pool.acquire().await.unwrap();
-        if shared::store::has_passed(&mut conn, "test-recorder", None)
-            .await
-            .unwrap()
-        {
-            return;
-        }
-        drop(conn);
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    panic!("the checkpoint never passed every event");
+    eventually(
+        "the checkpoint passes every event",
+        FOLLOWER_BOUND,
+        async || {
+            let mut conn = pool.acquire().await.unwrap();
+            shared::store::has_passed(&mut conn, "test-recorder", None)
+                .await
+                .unwrap()
+                .then_some(())
+        },
+    )
+    .await
 }
 
 #[sqlx::test(migrator = "shared::db::MIGRATOR")]
@@ -235,7 +235,7 @@ async fn a_new_event_wakes_the_runner_without_waiting_for_the_poll(pool: PgPool)
     ));
     tokio::time::sleep(Duration::from_millis(200)).await; // let it catch up and listen
     let positions = append_events(&pool, 1).await;
-    wait_for_checkpoint(&pool).await; // 5 s at most, against a 600 s poll
+    wait_for_checkpoint(&pool).await; // 60 s at most, against a 600 s poll
     shutdown.cancel();
     runner.await.unwrap();
     assert_eq!(seen(&pool).await, positions);

@@ -2,7 +2,7 @@
 //! once an account's sliding window is full (all its keys together), nothing written by a refused request, the window
 //! sliding, and the limit holding across two edge replicas racing for the last slot.
 
-use leadstream_tests::{assert_error, Options, TestApp};
+use leadstream_tests::{assert_error, eventually, Options, TestApp};
 use query_service::ratelimit::UNLIMITED;
 use reqwest::{Method, Response, StatusCode};
 use serde_json::json;
@@ -238,8 +238,10 @@ async fn two_replicas_never_both_spend_the_last_slot(pool: PgPool) {
     let ra = tokio::spawn(async move { send(&a, Method::GET, "/leads", Some(&ka)).await });
     let rb = tokio::spawn(async move { send(&b, Method::GET, "/leads", Some(&kb)).await });
     // Both wait on the lock.
-    let waiting = async {
-        loop {
+    eventually(
+        "both replicas reach the limiter",
+        Duration::from_secs(10),
+        async || {
             let n: i64 = sqlx::query_scalar(
                 "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted
                    AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
@@ -247,15 +249,10 @@ async fn two_replicas_never_both_spend_the_last_slot(pool: PgPool) {
             .fetch_one(&mut watch)
             .await
             .unwrap();
-            if n == 2 {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-    };
-    tokio::time::timeout(Duration::from_secs(10), waiting)
-        .await
-        .expect("both replicas reach the limiter");
+            (n == 2).then_some(())
+        },
+    )
+    .await;
     sqlx::query("SELECT pg_advisory_unlock(hashtextextended('rate:' || $1::text, 0))")
         .bind(key_id)
         .execute(&mut gate)

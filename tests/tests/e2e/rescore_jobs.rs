@@ -4,7 +4,7 @@
 //! workers finish the last two parts at the same moment.
 
 use command_service::app::rescore::{step, RescorePlan};
-use leadstream_tests::{Options, TestApp};
+use leadstream_tests::{eventually, Options, TestApp};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use sqlx::{Connection, PgConnection, PgPool};
@@ -156,12 +156,12 @@ async fn two_workers_share_a_job_by_parts_and_the_last_one_to_finish_closes_it(p
             tokio::spawn(async move { step(&pool, &plan).await.unwrap() })
         })
         .collect();
-    for _ in 0..200 {
-        if waiting_on_the_job(&mut monitor).await == 2 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
+    eventually(
+        "both workers wait on the job row",
+        Duration::from_secs(5),
+        async || (waiting_on_the_job(&mut monitor).await >= 2).then_some(()),
+    )
+    .await;
     assert_eq!(
         waiting_on_the_job(&mut monitor).await,
         2,

@@ -3,7 +3,7 @@
 //! a change, on-request rescoring with its breakdown, and the background rescore after a
 //! rule change reaching every lead (the jobs themselves: `rescore_jobs.rs`).
 
-use leadstream_tests::{assert_error, wait_for_projection, TestApp};
+use leadstream_tests::{assert_error, eventually, wait_for_projection, TestApp};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use sqlx::PgPool;
@@ -11,21 +11,21 @@ use std::time::Duration;
 
 /// Waits until the account has no unfinished rescore job.
 async fn wait_for_jobs(app: &TestApp, key: &str) -> Value {
-    for _ in 0..200 {
-        let (status, body) = app
-            .call(Method::GET, "/scoring-jobs", Some(key), None)
-            .await;
-        assert_eq!(status, StatusCode::OK);
-        let jobs = body["jobs"].as_array().unwrap();
-        if jobs
-            .iter()
-            .all(|j| j["status"] == "done" || j["status"] == "superseded")
-        {
-            return body;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("rescore jobs did not finish");
+    eventually(
+        "every rescore job of the account done or superseded",
+        Duration::from_secs(10),
+        async || {
+            let (status, body) = app
+                .call(Method::GET, "/scoring-jobs", Some(key), None)
+                .await;
+            assert_eq!(status, StatusCode::OK);
+            let jobs = body["jobs"].as_array().unwrap();
+            jobs.iter()
+                .all(|j| j["status"] == "done" || j["status"] == "superseded")
+                .then_some(body)
+        },
+    )
+    .await
 }
 
 #[sqlx::test(migrator = "shared::db::MIGRATOR")]

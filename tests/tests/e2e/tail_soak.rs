@@ -11,7 +11,8 @@ use futures::StreamExt;
 use leadstream_tests::gen::Rng;
 use leadstream_tests::model::{aggregates, rows};
 use leadstream_tests::{
-    nats_url, pause_inside_transactions, wait_for_projection, Account, TestApp,
+    eventually, nats_url, pause_inside_transactions, wait_for_projection, Account, TestApp,
+    FOLLOWER_BOUND,
 };
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
@@ -293,12 +294,12 @@ async fn concurrent_writers_pausing_inside_transactions_lose_and_double_nothing(
     .unwrap();
     // Bounded but generous: the relay waits (never skips) while any older transaction in the
     // cluster is open, and other tests' long batches run beside this one.
-    for _ in 0..2400 {
-        if seen.lock().unwrap().len() >= stored.len() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
+    eventually(
+        &format!("all {} events of the tenant on NATS", stored.len()),
+        FOLLOWER_BOUND,
+        async || (seen.lock().unwrap().len() >= stored.len()).then_some(()),
+    )
+    .await;
     tokio::time::sleep(Duration::from_millis(200)).await; // anything doubled arrives too
     let seen = seen.lock().unwrap().clone();
     let mut times: HashMap<Uuid, usize> = HashMap::new();
