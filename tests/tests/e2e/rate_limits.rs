@@ -249,7 +249,11 @@ async fn two_replicas_never_both_spend_the_last_slot(pool: PgPool) {
             .fetch_one(&mut watch)
             .await
             .unwrap();
-            (n == 2).then_some(())
+            if n == 2 {
+                Ok(())
+            } else {
+                Err(format!("{n} waiting"))
+            }
         },
     )
     .await;

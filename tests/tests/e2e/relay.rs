@@ -59,7 +59,11 @@ async fn wait_for_count(tenant: Uuid, want: u64) -> u64 {
         FOLLOWER_BOUND,
         async || {
             let n = stored_count(tenant).await;
-            (n >= want).then_some(n)
+            if n >= want {
+                Ok(n)
+            } else {
+                Err(format!("{n} stored"))
+            }
         },
     )
     .await
@@ -93,7 +97,10 @@ impl Deliveries {
         eventually(
             &format!("{want} distinct events delivered"),
             FOLLOWER_BOUND,
-            async || (self.0.lock().unwrap().len() >= want).then_some(()),
+            async || match self.0.lock().unwrap().len() {
+                n if n >= want => Ok(()),
+                n => Err(format!("{n} delivered")),
+            },
         )
         .await;
         tokio::time::sleep(Duration::from_millis(300)).await;

@@ -159,7 +159,10 @@ async fn two_workers_share_a_job_by_parts_and_the_last_one_to_finish_closes_it(p
     eventually(
         "both workers wait on the job row",
         Duration::from_secs(5),
-        async || (waiting_on_the_job(&mut monitor).await >= 2).then_some(()),
+        async || match waiting_on_the_job(&mut monitor).await {
+            n if n >= 2 => Ok(()),
+            n => Err(format!("{n} waiting")),
+        },
     )
     .await;
     assert_eq!(

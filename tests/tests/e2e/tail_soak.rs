@@ -297,7 +297,10 @@ async fn concurrent_writers_pausing_inside_transactions_lose_and_double_nothing(
     eventually(
         &format!("all {} events of the tenant on NATS", stored.len()),
         FOLLOWER_BOUND,
-        async || (seen.lock().unwrap().len() >= stored.len()).then_some(()),
+        async || match seen.lock().unwrap().len() {
+            n if n >= stored.len() => Ok(()),
+            n => Err(format!("{n} received")),
+        },
     )
     .await;
     tokio::time::sleep(Duration::from_millis(200)).await; // anything doubled arrives too
