@@ -4,8 +4,11 @@
 #![allow(clippy::unwrap_used)]
 
 pub mod bench;
+pub mod client;
 pub mod gen;
 pub mod model;
+
+pub use client::{Answer, Leads, Notes, Rules};
 
 use command_service::accounts::limits::AuthLimits;
 use command_service::accounts::Hashing;
@@ -295,12 +298,7 @@ impl TestApp {
     pub async fn register(&self) -> Account {
         let email = format!("{}@example.test", uuid::Uuid::new_v4());
         let (status, body) = self
-            .call(
-                Method::POST,
-                "/register",
-                None,
-                Some(serde_json::json!({"email": email, "password": "correct horse battery"})),
-            )
+            .register_as(serde_json::json!({"email": email, "password": "correct horse battery"}))
             .await;
         assert_eq!(status, StatusCode::CREATED, "{body}");
         Account {
@@ -367,7 +365,7 @@ impl TestApp {
 
     /// Creates a scoring rule (asserting 201) and answers it.
     pub async fn rule(&self, key: &str, body: Value) -> Value {
-        let (status, rule) = self.post(key, "/scoring-rules", body).await;
+        let (status, rule) = self.rules(key).create(body).await;
         assert_eq!(status, StatusCode::CREATED, "{rule}");
         rule
     }
