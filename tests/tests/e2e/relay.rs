@@ -6,7 +6,7 @@ use async_nats::jetstream;
 use command_service::config::RelayConfig;
 use command_service::relay::{load_checkpoint, publish_events, try_lead, Relay};
 use futures::StreamExt;
-use leadstream_tests::{eventually, nats_url, Options, TestApp, FOLLOWER_BOUND};
+use leadstream_tests::{eventually, nats_url, Account, Options, TestApp, FOLLOWER_BOUND};
 use serde_json::{json, Value};
 use shared::nats::{tenant_subjects, STREAM_NAME};
 use shared::store::{tail, LogPosition};
@@ -35,6 +35,18 @@ async fn relay(pool: &PgPool) -> Relay {
         ..RelayConfig::default()
     };
     Relay::new(pool.clone(), nats, config)
+}
+
+/// A test app without its relay (the test runs its own), and an account with its tenant id.
+async fn app_without_relay(pool: &PgPool) -> (TestApp, Account, Uuid) {
+    let options = Options {
+        relay: false,
+        ..Options::default()
+    };
+    let app = TestApp::spawn_with(pool.clone(), options).await;
+    let acct = app.register().await;
+    let tenant = Uuid::parse_str(&acct.account_id).unwrap();
+    (app, acct, tenant)
 }
 
 /// How many messages the stream holds for one tenant.
@@ -118,28 +130,13 @@ impl Deliveries {
 async fn events_committed_while_the_relay_was_down_are_published_once_when_it_returns(
     pool: PgPool,
 ) {
-    let app = TestApp::spawn_with(
-        pool.clone(),
-        Options {
-            relay: false,
-            ..Options::default()
-        },
-    )
-    .await;
-    let acct = app.register().await;
-    app.post(
-        &acct.api_key,
-        "/leads",
-        json!({"name": "Offline", "source": "s", "email": "off@x.io"}),
-    )
-    .await;
-    app.post(
-        &acct.api_key,
-        "/leads",
-        json!({"name": "Offline", "source": "s", "email": "off@x.io", "city": "Rome"}),
-    )
-    .await;
-    let tenant = Uuid::parse_str(&acct.account_id).unwrap();
+    let (app, acct, tenant) = app_without_relay(&pool).await;
+    app.leads(&acct.api_key)
+        .create(json!({"name": "Offline", "source": "s", "email": "off@x.io"}))
+        .await;
+    app.leads(&acct.api_key)
+        .create(json!({"name": "Offline", "source": "s", "email": "off@x.io", "city": "Rome"}))
+        .await;
     let committed = app.event_count().await as u64;
     assert_eq!(committed, 4, "registered, key issued, created, merged");
     tokio::time::sleep(Duration::from_millis(200)).await;
@@ -176,22 +173,10 @@ async fn events_committed_while_the_relay_was_down_are_published_once_when_it_re
 
 #[sqlx::test(migrator = "shared::db::MIGRATOR")]
 async fn a_republish_after_a_crash_before_the_checkpoint_is_dropped_as_a_duplicate(pool: PgPool) {
-    let app = TestApp::spawn_with(
-        pool.clone(),
-        Options {
-            relay: false,
-            ..Options::default()
-        },
-    )
-    .await;
-    let acct = app.register().await;
-    app.post(
-        &acct.api_key,
-        "/leads",
-        json!({"name": "Crashy", "source": "s"}),
-    )
-    .await;
-    let tenant = Uuid::parse_str(&acct.account_id).unwrap();
+    let (app, acct, tenant) = app_without_relay(&pool).await;
+    app.leads(&acct.api_key)
+        .create(json!({"name": "Crashy", "source": "s"}))
+        .await;
     let mut conn = PgConnection::connect_with(&pool.connect_options())
         .await
         .unwrap();
@@ -229,25 +214,13 @@ async fn a_republish_after_a_crash_before_the_checkpoint_is_dropped_as_a_duplica
 
 #[sqlx::test(migrator = "shared::db::MIGRATOR")]
 async fn messages_carry_the_documented_subject_id_and_payload_in_position_order(pool: PgPool) {
-    let app = TestApp::spawn_with(
-        pool.clone(),
-        Options {
-            relay: false,
-            ..Options::default()
-        },
-    )
-    .await;
-    let acct = app.register().await;
-    let tenant = Uuid::parse_str(&acct.account_id).unwrap();
+    let (app, acct, tenant) = app_without_relay(&pool).await;
     let client = async_nats::connect(nats_url()).await.unwrap();
     let mut sub = client.subscribe(tenant_subjects(tenant)).await.unwrap();
     client.flush().await.unwrap();
     let (_, lead) = app
-        .post(
-            &acct.api_key,
-            "/leads",
-            json!({"name": "Subj", "source": "s"}),
-        )
+        .leads(&acct.api_key)
+        .create(json!({"name": "Subj", "source": "s"}))
         .await;
 
     let shutdown = CancellationToken::new();
@@ -321,27 +294,15 @@ async fn only_one_replica_relays_at_a_time_and_a_standby_takes_over(pool: PgPool
 
 #[sqlx::test(migrator = "shared::db::MIGRATOR")]
 async fn two_running_relays_publish_every_event_once(pool: PgPool) {
-    let app = TestApp::spawn_with(
-        pool.clone(),
-        Options {
-            relay: false,
-            ..Options::default()
-        },
-    )
-    .await;
-    let acct = app.register().await;
-    let tenant = Uuid::parse_str(&acct.account_id).unwrap();
+    let (app, acct, tenant) = app_without_relay(&pool).await;
     let deliveries = Deliveries::subscribe(tenant).await;
     let shutdown = CancellationToken::new();
     let r1 = tokio::spawn(relay(&pool).await.run(shutdown.clone()));
     let r2 = tokio::spawn(relay(&pool).await.run(shutdown.clone()));
     for i in 0..20 {
-        app.post(
-            &acct.api_key,
-            "/leads",
-            json!({"name": format!("L{i}"), "source": "s"}),
-        )
-        .await;
+        app.leads(&acct.api_key)
+            .create(json!({"name": format!("L{i}"), "source": "s"}))
+            .await;
     }
     let committed = app.event_count().await as u64;
     assert_eq!(wait_for_count(tenant, committed).await, committed);

@@ -26,7 +26,7 @@ async fn queued_job(pool: &PgPool, n: usize) -> (TestApp, String) {
         let leads: Vec<Value> = (chunk * 1000..n.min((chunk + 1) * 1000))
             .map(|i| json!({"name": format!("L{i}"), "source": "s", "rating": 4}))
             .collect();
-        let (status, _) = app.post(&k, "/leads/batch", json!({"leads": leads})).await;
+        let (status, _) = app.leads(&k).create_batch(json!(leads)).await;
         assert_eq!(status, StatusCode::CREATED);
     }
     app.rule(&k, json!({"name": "rating", "expression": "rating * 10"}))
@@ -35,9 +35,7 @@ async fn queued_job(pool: &PgPool, n: usize) -> (TestApp, String) {
 }
 
 async fn the_job(app: &TestApp, key: &str) -> Value {
-    let (_, jobs) = app
-        .call(Method::GET, "/scoring-jobs", Some(key), None)
-        .await;
+    let (_, jobs) = app.rules(key).jobs().await;
     jobs["jobs"][0].clone()
 }
 
@@ -88,11 +86,9 @@ async fn a_rescore_job_resumes_after_a_stop_without_scoring_twice(pool: PgPool) 
     // A fresh worker (another process) picks it up where it stopped.
     while step(&pool, &plan).await.unwrap() {}
     let (_, job) = app
-        .call(
-            Method::GET,
+        .get(
+            &k,
             &format!("/scoring-jobs/{}", job["id"].as_str().unwrap()),
-            Some(&k),
-            None,
         )
         .await;
     assert_eq!(progress(&job), ("done", 3000, 3000, 3, 3));

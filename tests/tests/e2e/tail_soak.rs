@@ -206,11 +206,8 @@ async fn concurrent_writers_pausing_inside_transactions_lose_and_double_nothing(
     let tenant = Uuid::parse_str(&acct.account_id).unwrap();
     let seen = subscribe(tenant).await;
     let (_, hot) = app
-        .post(
-            &acct.api_key,
-            "/leads",
-            json!({"name": "Hot", "source": "soak", "email": "hot@soak.test"}),
-        )
+        .leads(&acct.api_key)
+        .create(json!({"name": "Hot", "source": "soak", "email": "hot@soak.test"}))
         .await;
     let hot = hot["id"].as_str().unwrap().to_owned();
 
@@ -265,9 +262,7 @@ async fn concurrent_writers_pausing_inside_transactions_lose_and_double_nothing(
             Some(c) => format!("/leads?limit=100&cursor={c}"),
             None => "/leads?limit=100".to_owned(),
         };
-        let (status, page) = app
-            .call(Method::GET, &path, Some(&acct.api_key), None)
-            .await;
+        let (status, page) = app.get(&acct.api_key, &path).await;
         assert_eq!(status, StatusCode::OK, "{page}");
         for lead in page["leads"].as_array().unwrap() {
             listed.insert(shared::ids::parse_lead_id(lead["id"].as_str().unwrap()).unwrap());
