@@ -4,8 +4,11 @@
 #![allow(clippy::unwrap_used)]
 
 pub mod bench;
+pub mod client;
 pub mod gen;
 pub mod model;
+
+pub use client::{Answer, Leads, Notes, Rules};
 
 use command_service::accounts::limits::AuthLimits;
 use command_service::accounts::Hashing;
@@ -18,7 +21,7 @@ use shared::http::TrustedProxies;
 use shared::plan::{Plan, PlanTable};
 use sqlx::PgPool;
 use std::net::SocketAddr;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
@@ -109,6 +112,29 @@ pub struct Account {
     pub account_id: String,
 }
 
+/// A service of a test app, started: what [`TestApp::wait_healthy`] waits for.
+struct Service {
+    name: &'static str,
+    addr: SocketAddr,
+    task: tokio::task::JoinHandle<anyhow::Result<()>>,
+}
+
+/// How long [`TestApp::spawn`] waits for each service to answer its health check.
+pub const HEALTHY_BOUND: Duration = Duration::from_secs(10);
+/// One health check's bound (a listener that is bound but never served would hang it).
+const HEALTH_CHECK_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// An error and its sources, as one line.
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut line = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        line.push_str(&format!(": {s}"));
+        source = s.source();
+    }
+    line
+}
+
 async fn bind() -> (TcpListener, SocketAddr) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -166,35 +192,53 @@ impl TestApp {
             rate_window: options.rate_window,
             trusted_proxies: options.edge_trusted_proxies.parse().unwrap(),
         };
-        tokio::spawn(command_service::run(
-            command_config,
-            pool.clone(),
-            command_l,
-            shutdown.clone(),
-        ));
-        tokio::spawn(query_service::run(
-            edge_config,
-            pool.clone(),
-            edge_l,
-            shutdown.clone(),
-        ));
+        let mut services = vec![
+            Service {
+                name: "edge (query-service)",
+                addr: edge,
+                task: tokio::spawn(query_service::run(
+                    edge_config,
+                    pool.clone(),
+                    edge_l,
+                    shutdown.clone(),
+                )),
+            },
+            Service {
+                name: "command-service",
+                addr: command,
+                task: tokio::spawn(command_service::run(
+                    command_config,
+                    pool.clone(),
+                    command_l,
+                    shutdown.clone(),
+                )),
+            },
+        ];
         let projection = projector::runner::ProjectionConfig {
             batch_size: 1000,
             poll_interval: Duration::from_millis(100),
         };
         if options.projector {
-            tokio::spawn(projector::run(
-                pool.clone(),
-                projection,
-                projector_l,
-                shutdown.clone(),
-            ));
+            services.push(Service {
+                name: "projector",
+                addr: projector,
+                task: tokio::spawn(projector::run(
+                    pool.clone(),
+                    projection,
+                    projector_l,
+                    shutdown.clone(),
+                )),
+            });
         }
-        tokio::spawn(webhook_dispatcher::run(
-            pool.clone(),
-            dispatcher_l,
-            shutdown.clone(),
-        ));
+        services.push(Service {
+            name: "webhook-dispatcher",
+            addr: dispatcher,
+            task: tokio::spawn(webhook_dispatcher::run(
+                pool.clone(),
+                dispatcher_l,
+                shutdown.clone(),
+            )),
+        });
         let app = TestApp {
             base: format!("http://{edge}/api/v1"),
             edge,
@@ -206,25 +250,47 @@ impl TestApp {
             hashing,
             shutdown,
         };
-        app.wait_healthy(options.projector).await;
+        app.wait_healthy(services).await;
         app
     }
 
-    async fn wait_healthy(&self, projector: bool) {
-        let mut addrs = vec![self.edge, self.command, self.dispatcher];
-        if projector {
-            addrs.push(self.projector);
-        }
-        for addr in addrs {
+    /// Waits until every service answers 200 on `/healthz`; panics naming the first one that
+    /// does not within [`HEALTHY_BOUND`] (with its address and its last answer or error), or
+    /// at once when one has stopped.
+    async fn wait_healthy(&self, services: Vec<Service>) {
+        for Service {
+            name,
+            addr,
+            mut task,
+        } in services
+        {
             let url = format!("http://{addr}/healthz");
-            for _ in 0..100 {
-                if let Ok(r) = self.client.get(&url).send().await {
-                    if r.status().is_success() {
-                        break;
+            eventually(
+                &format!("{name} healthy at {url}"),
+                HEALTHY_BOUND,
+                async || {
+                    if task.is_finished() {
+                        let why = match (&mut task).await {
+                            Ok(Ok(())) => "it returned".to_owned(),
+                            Ok(Err(e)) => format!("{e:#}"),
+                            Err(e) => e.to_string(),
+                        };
+                        panic!("{name} at {addr} stopped before it was healthy: {why}");
                     }
-                }
-                tokio::time::sleep(Duration::from_millis(20)).await;
-            }
+                    match self
+                        .client
+                        .get(&url)
+                        .timeout(HEALTH_CHECK_TIMEOUT)
+                        .send()
+                        .await
+                    {
+                        Ok(r) if r.status().is_success() => Ok(()),
+                        Ok(r) => Err(format!("answered {}", r.status())),
+                        Err(e) => Err(error_chain(&e)),
+                    }
+                },
+            )
+            .await;
         }
     }
 
@@ -232,12 +298,7 @@ impl TestApp {
     pub async fn register(&self) -> Account {
         let email = format!("{}@example.test", uuid::Uuid::new_v4());
         let (status, body) = self
-            .call(
-                Method::POST,
-                "/register",
-                None,
-                Some(serde_json::json!({"email": email, "password": "correct horse battery"})),
-            )
+            .register_as(serde_json::json!({"email": email, "password": "correct horse battery"}))
             .await;
         assert_eq!(status, StatusCode::CREATED, "{body}");
         Account {
@@ -304,7 +365,7 @@ impl TestApp {
 
     /// Creates a scoring rule (asserting 201) and answers it.
     pub async fn rule(&self, key: &str, body: Value) -> Value {
-        let (status, rule) = self.post(key, "/scoring-rules", body).await;
+        let (status, rule) = self.rules(key).create(body).await;
         assert_eq!(status, StatusCode::CREATED, "{rule}");
         rule
     }
@@ -332,22 +393,94 @@ pub async fn wide_pool(pool: &PgPool, n: u32) -> PgPool {
         .unwrap()
 }
 
+/// How long a test waits for a follower of the log (the projector, the relay, a tail) to catch
+/// up: a follower waits (never skips) while any older transaction in the cluster is open, and
+/// other tests' long transactions run beside this one.
+pub const FOLLOWER_BOUND: Duration = Duration::from_secs(60);
+
+/// The first pause between two checks of [`eventually`]; each pause doubles, up to
+/// [`MAX_PAUSE`].
+const FIRST_PAUSE: Duration = Duration::from_millis(5);
+const MAX_PAUSE: Duration = Duration::from_millis(50);
+/// How long past the bound one check of [`eventually`] may still run before it fails too.
+const CHECK_GRACE: Duration = Duration::from_secs(5);
+
+/// What a check of [`eventually`] answers: `Some(v)` or `Ok(v)` once the awaited state holds
+/// (`eventually` answers `v`); `None` when not yet, or `Err(e)` to name what it saw instead
+/// (the last `e` is in the panic message).
+pub trait Outcome {
+    type Value;
+    fn settled(self) -> Result<Self::Value, Option<String>>;
+}
+
+impl<T> Outcome for Option<T> {
+    type Value = T;
+    fn settled(self) -> Result<T, Option<String>> {
+        self.ok_or(None)
+    }
+}
+
+impl<T, E: std::fmt::Display> Outcome for Result<T, E> {
+    type Value = T;
+    fn settled(self) -> Result<T, Option<String>> {
+        self.map_err(|e| Some(e.to_string()))
+    }
+}
+
+/// Runs `check` until it answers `Some` (or `Ok`), and answers what it holds. Between checks
+/// it pauses 5 ms, then twice as long each time up to 50 ms. When `within` has passed and the
+/// check still answers `None` (or `Err`), it panics naming `what`, the time waited and the
+/// last `Err`: it never returns on a timeout, and a check that hangs past the bound fails too.
+///
+/// `check` is an async closure (`async || ...`, which may borrow the test's state mutably) or a
+/// closure answering a future (`|| async { ... }`).
+pub async fn eventually<O: Outcome>(
+    what: &str,
+    within: Duration,
+    mut check: impl AsyncFnMut() -> O,
+) -> O::Value {
+    let started = Instant::now();
+    let mut pause = FIRST_PAUSE;
+    let mut checks = 0u32;
+    loop {
+        checks += 1;
+        let limit = within.saturating_sub(started.elapsed()) + CHECK_GRACE;
+        let last = match tokio::time::timeout(limit, check()).await {
+            Ok(outcome) => match outcome.settled() {
+                Ok(value) => return value,
+                Err(last) => last,
+            },
+            Err(_) => Some(format!(
+                "the check itself still ran {CHECK_GRACE:?} past the bound"
+            )),
+        };
+        let waited = started.elapsed();
+        if waited >= within {
+            let last = last.map(|l| format!("; last: {l}")).unwrap_or_default();
+            panic!(
+                "eventually: {what}: still not so after {waited:.1?} \
+                 ({checks} checks, bound {within:?}){last}"
+            );
+        }
+        tokio::time::sleep(pause.min(within - waited)).await;
+        pause = (pause * 2).min(MAX_PAUSE);
+    }
+}
+
 /// Waits until the lead read model has applied every committed event.
 pub async fn wait_for_projection(pool: &PgPool) {
-    // Up to 60 s: the tail waits (never skips) while any older transaction in the cluster is
-    // open, and other tests' long transactions run beside this one.
-    for _ in 0..2400 {
-        let mut conn = pool.acquire().await.unwrap();
-        if shared::store::has_passed(&mut conn, projector::lead_view::CHECKPOINT, None)
-            .await
-            .unwrap()
-        {
-            return;
-        }
-        drop(conn);
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    panic!("the projector never caught up with the event store");
+    eventually(
+        "the projector catches up with the event store",
+        FOLLOWER_BOUND,
+        async || {
+            let mut conn = pool.acquire().await.unwrap();
+            shared::store::has_passed(&mut conn, projector::lead_view::CHECKPOINT, None)
+                .await
+                .unwrap()
+                .then_some(())
+        },
+    )
+    .await
 }
 
 /// Test-only triggers in this test's own database: every transaction that appends events

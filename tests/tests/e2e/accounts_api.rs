@@ -13,12 +13,7 @@ use sqlx::PgPool;
 async fn register_returns_a_key_once_and_stores_only_its_hash(pool: PgPool) {
     let app = TestApp::spawn(pool.clone()).await;
     let (status, body) = app
-        .call(
-            Method::POST,
-            "/register",
-            None,
-            Some(json!({"email": "Owner@Example.com", "password": "correct horse"})),
-        )
+        .register_as(json!({"email": "Owner@Example.com", "password": "correct horse"}))
         .await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     let key = body["api_key"].as_str().unwrap();
@@ -48,16 +43,9 @@ async fn register_returns_a_key_once_and_stores_only_its_hash(pool: PgPool) {
 async fn login_issues_a_new_key_and_both_keys_work(pool: PgPool) {
     let app = TestApp::spawn(pool).await;
     let creds = json!({"email": "me@example.com", "password": "a long password"});
-    let (_, reg) = app
-        .call(Method::POST, "/register", None, Some(creds.clone()))
-        .await;
+    let (_, reg) = app.register_as(creds.clone()).await;
     let (status, login) = app
-        .call(
-            Method::POST,
-            "/login",
-            None,
-            Some(json!({"email": "ME@example.com", "password": "a long password"})),
-        )
+        .login(json!({"email": "ME@example.com", "password": "a long password"}))
         .await;
     assert_eq!(status, StatusCode::OK, "{login}");
     assert_ne!(login["api_key"], reg["api_key"]);
@@ -67,15 +55,12 @@ async fn login_issues_a_new_key_and_both_keys_work(pool: PgPool) {
         login["api_key"].as_str().unwrap(),
     ] {
         let (status, _) = app
-            .post(
-                key,
-                "/leads",
-                json!({"name": "n", "source": "s", "email": "same@x.io"}),
-            )
+            .leads(key)
+            .create(json!({"name": "n", "source": "s", "email": "same@x.io"}))
             .await;
         assert!(status.is_success());
     }
-    let (status, body) = app.call(Method::POST, "/register", None, Some(creds)).await;
+    let (status, body) = app.register_as(creds).await;
     assert_eq!(status, StatusCode::CONFLICT);
     assert_error(&body, "conflict");
 }
@@ -83,19 +68,14 @@ async fn login_issues_a_new_key_and_both_keys_work(pool: PgPool) {
 #[sqlx::test(migrator = "shared::db::MIGRATOR")]
 async fn wrong_passwords_and_unknown_emails_are_401(pool: PgPool) {
     let app = TestApp::spawn(pool).await;
-    app.call(
-        Method::POST,
-        "/register",
-        None,
-        Some(json!({"email": "me@example.com", "password": "a long password"})),
-    )
-    .await;
+    app.register_as(json!({"email": "me@example.com", "password": "a long password"}))
+        .await;
     let before = app.event_count().await;
     for body in [
         json!({"email": "me@example.com", "password": "wrong password"}),
         json!({"email": "nobody@example.com", "password": "a long password"}),
     ] {
-        let (status, resp) = app.call(Method::POST, "/login", None, Some(body)).await;
+        let (status, resp) = app.login(body).await;
         assert_eq!(status, StatusCode::UNAUTHORIZED);
         assert_error(&resp, "unauthorized");
     }
@@ -111,9 +91,7 @@ async fn bad_registration_input_is_400_and_creates_no_account(pool: PgPool) {
         json!({"password": "long enough"}),
         json!([]),
     ] {
-        let (status, resp) = app
-            .call(Method::POST, "/register", None, Some(body.clone()))
-            .await;
+        let (status, resp) = app.register_as(body.clone()).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
         assert_error(&resp, "bad_request");
     }
@@ -124,11 +102,9 @@ async fn bad_registration_input_is_400_and_creates_no_account(pool: PgPool) {
 async fn both_auth_headers_work_and_anything_else_is_401(pool: PgPool) {
     let app = TestApp::spawn(pool).await;
     let key = app.register().await.api_key;
-    let url = format!("{}/leads", app.base);
     let body = json!({"name": "n", "source": "s"});
     let ok = app
-        .client
-        .post(&url)
+        .request(Method::POST, "/leads", None)
         .header("Authorization", format!("Bearer {key}"))
         .json(&body)
         .send()
@@ -136,8 +112,7 @@ async fn both_auth_headers_work_and_anything_else_is_401(pool: PgPool) {
         .unwrap();
     assert_eq!(ok.status(), StatusCode::CREATED);
     let ok = app
-        .client
-        .post(&url)
+        .request(Method::POST, "/leads", None)
         .header("x-api-key", &key)
         .json(&body)
         .send()
@@ -154,7 +129,7 @@ async fn both_auth_headers_work_and_anything_else_is_401(pool: PgPool) {
         Some(("Authorization", format!("Basic {key}"))),
         Some(("Authorization", format!("Bearer {unknown}"))),
     ] {
-        let mut req = app.client.post(&url).json(&body);
+        let mut req = app.request(Method::POST, "/leads", None).json(&body);
         if let Some((name, value)) = &header {
             req = req.header(*name, value);
         }
@@ -176,12 +151,7 @@ async fn new_accounts_get_the_configured_default_plan(pool: PgPool) {
     )
     .await;
     let (_, body) = app
-        .call(
-            Method::POST,
-            "/register",
-            None,
-            Some(json!({"email": "p@example.com", "password": "a long password"})),
-        )
+        .register_as(json!({"email": "p@example.com", "password": "a long password"}))
         .await;
     assert_eq!(body["plan"], "pro");
 }
@@ -194,32 +164,19 @@ async fn an_account_named_in_the_configuration_gets_its_plan_and_its_batch_limit
     };
     let app = TestApp::spawn_with(pool, options).await;
     let (_, trial) = app
-        .call(
-            Method::POST,
-            "/register",
-            None,
-            Some(json!({"email": "trial@example.com", "password": "a long password"})),
-        )
+        .register_as(json!({"email": "trial@example.com", "password": "a long password"}))
         .await;
     assert_eq!(trial["plan"], "free");
     let (_, other) = app
-        .call(
-            Method::POST,
-            "/register",
-            None,
-            Some(json!({"email": "other@example.com", "password": "a long password"})),
-        )
+        .register_as(json!({"email": "other@example.com", "password": "a long password"}))
         .await;
     assert_eq!(other["plan"], "unlimited");
     let leads: Vec<serde_json::Value> = (0..101)
         .map(|i| json!({"name": format!("L{i}"), "source": "s"}))
         .collect();
     let (status, _) = app
-        .post(
-            trial["api_key"].as_str().unwrap(),
-            "/leads/batch",
-            json!({"leads": leads}),
-        )
+        .leads(trial["api_key"].as_str().unwrap())
+        .create_batch(json!(leads))
         .await;
     assert_eq!(
         status,
@@ -227,11 +184,8 @@ async fn an_account_named_in_the_configuration_gets_its_plan_and_its_batch_limit
         "the free plan's batch limit applies"
     );
     let (status, _) = app
-        .post(
-            other["api_key"].as_str().unwrap(),
-            "/leads/batch",
-            json!({"leads": leads}),
-        )
+        .leads(other["api_key"].as_str().unwrap())
+        .create_batch(json!(leads))
         .await;
     assert_eq!(status, StatusCode::CREATED);
 }
@@ -251,8 +205,7 @@ fn limited(login_failures: u32, registrations: u32) -> Options {
 }
 
 async fn login_from(app: &TestApp, addr: &str, email: &str, password: &str) -> reqwest::Response {
-    app.client
-        .post(format!("{}/login", app.base))
+    app.request(Method::POST, "/login", None)
         .header("X-Forwarded-For", addr)
         .json(&json!({"email": email, "password": password}))
         .send()
@@ -261,8 +214,7 @@ async fn login_from(app: &TestApp, addr: &str, email: &str, password: &str) -> r
 }
 
 async fn register_from(app: &TestApp, addr: &str) -> reqwest::Response {
-    app.client
-        .post(format!("{}/register", app.base))
+    app.request(Method::POST, "/register", None)
         .header("X-Forwarded-For", addr)
         .json(&json!({"email": format!("{}@example.test", uuid::Uuid::new_v4()), "password": "correct horse battery"}))
         .send()
@@ -281,19 +233,11 @@ async fn assert_429(resp: reqwest::Response) {
     assert_error(&resp.json().await.unwrap(), "rate_limit_exceeded");
 }
 
-async fn email_of(app: &TestApp, account_id: &str) -> String {
-    sqlx::query_scalar("SELECT email FROM accounts WHERE account_id = $1::uuid")
-        .bind(account_id)
-        .fetch_one(&app.pool)
-        .await
-        .unwrap()
-}
-
 #[sqlx::test(migrator = "shared::db::MIGRATOR")]
 async fn failed_logins_are_limited_per_email_whatever_the_address(pool: PgPool) {
     let app = TestApp::spawn_with(pool, limited(5, 100)).await;
     let account = app.register().await;
-    let email = email_of(&app, &account.account_id).await;
+    let email = app.email_of(&account.account_id).await;
     for i in 0..5 {
         let resp = login_from(&app, &format!("198.51.100.{i}"), &email, "wrong password").await;
         assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
@@ -312,7 +256,7 @@ async fn failed_logins_are_limited_per_email_whatever_the_address(pool: PgPool) 
     .await;
     // Another account is not locked.
     let other = app.register().await;
-    let other_email = email_of(&app, &other.account_id).await;
+    let other_email = app.email_of(&other.account_id).await;
     let resp = login_from(&app, "198.51.100.79", &other_email, "correct horse battery").await;
     assert_eq!(resp.status(), StatusCode::OK);
 }
@@ -321,7 +265,7 @@ async fn failed_logins_are_limited_per_email_whatever_the_address(pool: PgPool) 
 async fn failed_logins_are_limited_per_client_address(pool: PgPool) {
     let app = TestApp::spawn_with(pool, limited(5, 100)).await;
     let account = app.register().await;
-    let email = email_of(&app, &account.account_id).await;
+    let email = app.email_of(&account.account_id).await;
     for i in 0..5 {
         let resp = login_from(
             &app,
@@ -345,7 +289,7 @@ async fn failed_logins_are_limited_per_client_address(pool: PgPool) {
 async fn successful_logins_are_not_counted_as_failures(pool: PgPool) {
     let app = TestApp::spawn_with(pool, limited(3, 100)).await;
     let account = app.register().await;
-    let email = email_of(&app, &account.account_id).await;
+    let email = app.email_of(&account.account_id).await;
     for _ in 0..6 {
         let resp = login_from(&app, "203.0.113.20", &email, "correct horse battery").await;
         assert_eq!(resp.status(), StatusCode::OK);
@@ -404,7 +348,7 @@ async fn concurrent_logins_queue_for_at_most_the_configured_number_of_hashes(poo
     };
     let app = std::sync::Arc::new(TestApp::spawn_with(pool, options).await);
     let account = app.register().await;
-    let email = email_of(&app, &account.account_id).await;
+    let email = app.email_of(&account.account_id).await;
     let logins: Vec<_> = (0..32)
         .map(|_| {
             let (app, email) = (app.clone(), email.clone());

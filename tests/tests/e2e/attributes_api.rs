@@ -8,38 +8,21 @@ use serde_json::{json, Value};
 use sqlx::PgPool;
 
 async fn lead(app: &TestApp, key: &str) -> String {
-    let (status, lead) = app
-        .post(
-            key,
-            "/leads",
-            json!({"name": "Attr Co", "source": "s",
-            "attributes": [{"name": "seats", "type": "number", "value": 3}]}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::CREATED);
-    lead["id"].as_str().unwrap().to_owned()
-}
-
-async fn list(app: &TestApp, key: &str, id: &str) -> (StatusCode, Value) {
-    app.call(
-        Method::GET,
-        &format!("/leads/{id}/attributes"),
-        Some(key),
-        None,
-    )
-    .await
+    let lead = json!({"name": "Attr Co", "source": "s",
+                      "attributes": [{"name": "seats", "type": "number", "value": 3}]});
+    app.leads(key).create_id(lead).await
 }
 
 #[sqlx::test(migrator = "shared::db::MIGRATOR")]
 async fn attributes_are_added_listed_set_and_removed(pool: PgPool) {
     let app = TestApp::spawn(pool).await;
     let k = app.register().await.api_key;
+    let leads = app.leads(&k);
     let id = lead(&app, &k).await;
 
-    let (status, attr) = app
-        .post(
-            &k,
-            &format!("/leads/{id}/attributes"),
+    let (status, attr) = leads
+        .add_attribute(
+            &id,
             json!({"name": "plan", "type": "text", "value": "pro", "id": "ignored"}),
         )
         .await;
@@ -55,7 +38,7 @@ async fn attributes_are_added_listed_set_and_removed(pool: PgPool) {
     let attr_id = attr["id"].as_str().unwrap().to_owned();
     assert!(uuid::Uuid::parse_str(&attr_id).is_ok());
 
-    let (status, body) = list(&app, &k, &id).await;
+    let (status, body) = leads.attributes(&id).await;
     assert_eq!(status, StatusCode::OK);
     let names: Vec<&str> = body["attributes"]
         .as_array()
@@ -66,29 +49,19 @@ async fn attributes_are_added_listed_set_and_removed(pool: PgPool) {
     assert_eq!(names, ["seats", "plan"]);
 
     // The Python SDK sends the raw value; others wrap it.
-    let (status, raw) = app
-        .put(
-            &k,
-            &format!("/leads/{id}/attributes/{attr_id}"),
-            json!("enterprise"),
-        )
+    let (status, raw) = leads
+        .set_attribute(&id, &attr_id, json!("enterprise"))
         .await;
     assert_eq!(status, StatusCode::OK, "{raw}");
     assert_eq!(raw["value"], json!("enterprise"));
     assert_eq!(raw["id"], json!(attr_id), "the id stays");
-    let (status, wrapped) = app
-        .put(
-            &k,
-            &format!("/leads/{id}/attributes/{attr_id}"),
-            json!({"value": "team"}),
-        )
+    let (status, wrapped) = leads
+        .set_attribute(&id, &attr_id, json!({"value": "team"}))
         .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(wrapped["value"], json!("team"));
 
-    let (_, got) = app
-        .call(Method::GET, &format!("/leads/{id}"), Some(&k), None)
-        .await;
+    let (_, got) = leads.get(&id).await;
     let plan = got["attributes"]
         .as_array()
         .unwrap()
@@ -98,25 +71,11 @@ async fn attributes_are_added_listed_set_and_removed(pool: PgPool) {
         .clone();
     assert_eq!(plan["value"], json!("team"));
 
-    let (status, body) = app
-        .call(
-            Method::DELETE,
-            &format!("/leads/{id}/attributes/{attr_id}"),
-            Some(&k),
-            None,
-        )
-        .await;
+    let (status, body) = leads.remove_attribute(&id, &attr_id).await;
     assert_eq!((status, body), (StatusCode::NO_CONTENT, Value::Null));
-    let (_, body) = list(&app, &k, &id).await;
+    let (_, body) = leads.attributes(&id).await;
     assert_eq!(body["attributes"].as_array().unwrap().len(), 1);
-    let (status, body) = app
-        .call(
-            Method::DELETE,
-            &format!("/leads/{id}/attributes/{attr_id}"),
-            Some(&k),
-            None,
-        )
-        .await;
+    let (status, body) = leads.remove_attribute(&id, &attr_id).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_error(&body, "not_found");
 }
@@ -125,9 +84,10 @@ async fn attributes_are_added_listed_set_and_removed(pool: PgPool) {
 async fn bad_attributes_are_refused_and_write_nothing(pool: PgPool) {
     let app = TestApp::spawn(pool).await;
     let k = app.register().await.api_key;
+    let leads = app.leads(&k);
     let id = lead(&app, &k).await;
     let seats = {
-        let (_, body) = list(&app, &k, &id).await;
+        let (_, body) = leads.attributes(&id).await;
         body["attributes"][0]["id"].as_str().unwrap().to_owned()
     };
     let before = app.lead_event_count().await;
@@ -185,7 +145,7 @@ async fn bad_attributes_are_refused_and_write_nothing(pool: PgPool) {
         (json!("three"), "type 'number'"),
         (json!({"value": true}), "type 'number'"),
     ] {
-        let (status, answer) = app.put(&k, &format!("{path}/{seats}"), value).await;
+        let (status, answer) = leads.set_attribute(&id, &seats, value).await;
         assert_eq!(status, StatusCode::BAD_REQUEST);
         assert_error(&answer, "bad_request");
         assert!(
@@ -194,23 +154,20 @@ async fn bad_attributes_are_refused_and_write_nothing(pool: PgPool) {
         );
     }
     for attr in [uuid::Uuid::new_v4().to_string(), "not-a-uuid".into()] {
-        let (status, answer) = app.put(&k, &format!("{path}/{attr}"), json!(1)).await;
+        let (status, answer) = leads.set_attribute(&id, &attr, json!(1)).await;
         assert_eq!(status, StatusCode::NOT_FOUND, "{attr}");
         assert_error(&answer, "not_found");
     }
-    let (status, _) = app
-        .post(
-            &k,
-            "/leads/cl_nope/attributes",
+    let (status, _) = leads
+        .add_attribute(
+            "cl_nope",
             json!({"name": "n", "type": "text", "value": "x"}),
         )
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_eq!(app.lead_event_count().await, before, "nothing written");
     // The same value again is a success that writes nothing.
-    let (status, _) = app
-        .put(&k, &format!("{path}/{seats}"), json!({"value": 3}))
-        .await;
+    let (status, _) = leads.set_attribute(&id, &seats, json!({"value": 3})).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(app.lead_event_count().await, before);
 }
@@ -220,7 +177,7 @@ async fn another_accounts_lead_and_attributes_are_404_everywhere(pool: PgPool) {
     let app = TestApp::spawn(pool).await;
     let (alice, bob) = (app.register().await.api_key, app.register().await.api_key);
     let id = lead(&app, &alice).await;
-    let (_, body) = list(&app, &alice, &id).await;
+    let (_, body) = app.leads(&alice).attributes(&id).await;
     let attr = body["attributes"][0]["id"].as_str().unwrap().to_owned();
     let calls = [
         (Method::GET, format!("/leads/{id}/attributes"), None),
@@ -245,7 +202,7 @@ async fn another_accounts_lead_and_attributes_are_404_everywhere(pool: PgPool) {
         assert_eq!(status, StatusCode::NOT_FOUND, "{method} {path}");
         assert_error(&answer, "not_found");
     }
-    let (_, body) = list(&app, &alice, &id).await;
+    let (_, body) = app.leads(&alice).attributes(&id).await;
     assert_eq!(body["attributes"][0]["value"], json!(3), "untouched");
 }
 
@@ -253,32 +210,19 @@ async fn another_accounts_lead_and_attributes_are_404_everywhere(pool: PgPool) {
 async fn attribute_changes_rescore_the_lead(pool: PgPool) {
     let app = TestApp::spawn(pool).await;
     let k = app.register().await.api_key;
+    let leads = app.leads(&k);
     let id = lead(&app, &k).await;
-    let (status, _) = app
-        .post(
-            &k,
-            "/scoring-rules",
-            json!({"name": "seats", "expression": "attr_seats * 10"}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::CREATED);
-    let (_, body) = list(&app, &k, &id).await;
-    let seats = body["attributes"][0]["id"].as_str().unwrap().to_owned();
-    app.put(&k, &format!("/leads/{id}/attributes/{seats}"), json!(5))
-        .await;
-    let (_, lead) = app
-        .call(Method::GET, &format!("/leads/{id}"), Some(&k), None)
-        .await;
-    assert_eq!(lead["score"], json!(50.0));
-    app.call(
-        Method::DELETE,
-        &format!("/leads/{id}/attributes/{seats}"),
-        Some(&k),
-        None,
+    app.rule(
+        &k,
+        json!({"name": "seats", "expression": "attr_seats * 10"}),
     )
     .await;
-    let (_, lead) = app
-        .call(Method::GET, &format!("/leads/{id}"), Some(&k), None)
-        .await;
+    let (_, body) = leads.attributes(&id).await;
+    let seats = body["attributes"][0]["id"].as_str().unwrap().to_owned();
+    leads.set_attribute(&id, &seats, json!(5)).await;
+    let (_, lead) = leads.get(&id).await;
+    assert_eq!(lead["score"], json!(50.0));
+    leads.remove_attribute(&id, &seats).await;
+    let (_, lead) = leads.get(&id).await;
     assert_eq!(lead["score"], json!(0.0), "attr_seats is nil now");
 }

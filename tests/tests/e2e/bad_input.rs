@@ -92,11 +92,11 @@ async fn every_invalid_push_is_a_400_naming_the_problem_and_writes_nothing(pool:
     let k = app.register().await.api_key;
     let before = app.event_count().await;
     for (case, body) in bad_leads() {
-        let (status, resp) = app.post(&k, "/leads", body.clone()).await;
+        let (status, resp) = app.leads(&k).create(body.clone()).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{case}: {resp}");
         assert_error(&resp, "bad_request");
         // The same item in a batch is refused on its own, in the 207 errors list.
-        let (status, resp) = app.post(&k, "/leads/batch", json!({"leads": [body]})).await;
+        let (status, resp) = app.leads(&k).create_batch(json!([body])).await;
         assert_eq!(status, StatusCode::MULTI_STATUS, "{case}: {resp}");
         assert_eq!(resp["failed"], 1, "{case}");
         assert_eq!(resp["errors"][0]["index"], 0, "{case}");
@@ -112,10 +112,9 @@ async fn every_invalid_push_is_a_400_naming_the_problem_and_writes_nothing(pool:
 async fn every_invalid_update_is_a_400_and_writes_nothing(pool: PgPool) {
     let app = TestApp::spawn(pool).await;
     let k = app.register().await.api_key;
-    let (_, lead) = app
-        .post(&k, "/leads", json!({"name": "n", "source": "s"}))
-        .await;
-    let path = format!("/leads/{}", lead["id"].as_str().unwrap());
+    let leads = app.leads(&k);
+    let (_, lead) = leads.create(json!({"name": "n", "source": "s"})).await;
+    let id = lead["id"].as_str().unwrap();
     let before = app.event_count().await;
     let cases = vec![
         json!({"name": null}),
@@ -128,16 +127,10 @@ async fn every_invalid_update_is_a_400_and_writes_nothing(pool: PgPool) {
         json!("just a string"),
     ];
     for body in cases {
-        let (status, resp) = app.put(&k, &path, body.clone()).await;
+        let (status, resp) = leads.update(id, body.clone()).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{body}: {resp}");
         assert_error(&resp, "bad_request");
-        let (status, _) = app
-            .put(
-                &k,
-                "/leads/batch",
-                json!({"ids": [lead["id"]], "data": body}),
-            )
-            .await;
+        let (status, _) = leads.update_batch(json!([id]), body).await;
         assert_eq!(status, StatusCode::BAD_REQUEST);
     }
     assert_eq!(app.event_count().await, before);
@@ -149,9 +142,7 @@ async fn malformed_json_and_malformed_batch_bodies_are_400(pool: PgPool) {
     let k = app.register().await.api_key;
     let before = app.event_count().await;
     let resp = app
-        .client
-        .post(format!("{}/leads", app.base))
-        .header("X-API-Key", &k)
+        .request(Method::POST, "/leads", Some(&k))
         .header("Content-Type", "application/json")
         .body("{\"name\": \"n\", ")
         .send()
@@ -193,36 +184,26 @@ async fn a_batch_over_the_plan_limit_is_400_and_writes_nothing(pool: PgPool) {
     let leads: Vec<Value> = (0..101)
         .map(|i| json!({"name": format!("L{i}"), "source": "s"}))
         .collect();
-    let (status, resp) = app.post(&k, "/leads/batch", json!({"leads": leads})).await;
+    let leads_api = app.leads(&k);
+    let (status, resp) = leads_api.create_batch(json!(leads)).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_error(&resp, "bad_request");
     assert!(resp["message"].as_str().unwrap().contains("100"), "{resp}");
     let ids: Vec<String> = (0..101)
         .map(|_| format!("cl_{}", uuid::Uuid::new_v4()))
         .collect();
-    let (status, _) = app
-        .put(
-            &k,
-            "/leads/batch",
-            json!({"ids": ids, "data": {"city": "x"}}),
-        )
+    let (status, _) = leads_api
+        .update_batch(json!(ids), json!({"city": "x"}))
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    let (status, _) = app
-        .call(
-            Method::DELETE,
-            "/leads/batch",
-            Some(&k),
-            Some(json!({"ids": ids})),
-        )
-        .await;
+    let (status, _) = leads_api.delete_batch(json!(ids)).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(app.event_count().await, before);
 
     let ok: Vec<Value> = (0..100)
         .map(|i| json!({"name": format!("L{i}"), "source": "s"}))
         .collect();
-    let (status, _) = app.post(&k, "/leads/batch", json!({"leads": ok})).await;
+    let (status, _) = leads_api.create_batch(json!(ok)).await;
     assert_eq!(status, StatusCode::CREATED, "exactly the limit is fine");
 }
 
@@ -236,9 +217,7 @@ async fn a_body_over_10_mb_is_413_in_the_error_shape(pool: PgPool) {
         "x".repeat(10 * 1024 * 1024 + 10)
     );
     let resp = app
-        .client
-        .post(format!("{}/leads", app.base))
-        .header("X-API-Key", &k)
+        .request(Method::POST, "/leads", Some(&k))
         .body(huge)
         .send()
         .await
@@ -375,10 +354,10 @@ fn bodies_with_nul() -> Vec<(&'static str, Method, &'static str, Value, &'static
 async fn a_nul_character_in_any_text_field_is_a_400_naming_the_field(pool: PgPool) {
     let app = TestApp::spawn(pool).await;
     let k = app.register().await.api_key;
-    let (_, lead) = app
-        .post(&k, "/leads", json!({"name": "n", "source": "s"}))
+    let id = &app
+        .leads(&k)
+        .create_id(json!({"name": "n", "source": "s"}))
         .await;
-    let id = lead["id"].as_str().unwrap();
     let before = app.event_count().await;
     for (case, method, path, body, field) in bodies_with_nul() {
         let path = path.replace("{id}", id);
@@ -408,12 +387,9 @@ async fn a_nul_character_in_any_text_field_is_a_400_naming_the_field(pool: PgPoo
 async fn a_nul_character_in_a_list_or_export_filter_is_a_400_before_any_streaming(pool: PgPool) {
     let app = TestApp::spawn(pool).await;
     let k = app.register().await.api_key;
-    app.post(
-        &k,
-        "/leads",
-        json!({"name": "n", "source": "s", "city": "ab"}),
-    )
-    .await;
+    app.leads(&k)
+        .create(json!({"name": "n", "source": "s", "city": "ab"}))
+        .await;
     for path in [
         "/leads?filter=and.eq.city.a%00b",
         "/leads?sort_by=attr:a%00b",
@@ -421,13 +397,7 @@ async fn a_nul_character_in_a_list_or_export_filter_is_a_400_before_any_streamin
         "/leads/export?format=json&filter=and.contains.name.%00",
         "/leads/export?format=xlsx&filter=and.eq.city.a%00b",
     ] {
-        let resp = app
-            .client
-            .get(format!("{}{path}", app.base))
-            .header("X-API-Key", &k)
-            .send()
-            .await
-            .unwrap();
+        let resp = app.send(Method::GET, path, Some(&k)).await;
         assert_eq!(resp.status(), StatusCode::BAD_REQUEST, "{path}");
         assert_eq!(resp.headers()["content-type"], "application/json", "{path}");
         let body: Value = resp.json().await.unwrap();

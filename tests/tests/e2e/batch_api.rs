@@ -2,7 +2,7 @@
 //! and between items, one batch id on every event of a batch.
 
 use leadstream_tests::TestApp;
-use reqwest::{Method, StatusCode};
+use reqwest::StatusCode;
 use serde_json::{json, Value};
 use sqlx::PgPool;
 
@@ -10,16 +10,13 @@ use sqlx::PgPool;
 async fn batch_create_reports_each_item_and_answers_207_on_partial_failure(pool: PgPool) {
     let app = TestApp::spawn(pool).await;
     let k = app.register().await.api_key;
-    let (status, body) = app
-        .post(
-            &k,
-            "/leads/batch",
-            json!({"leads": [
-                {"name": "Lead 1", "source": "import", "city": "Athens"},
-                {"source": "import"},
-                {"name": "Lead 3", "source": "import", "city": "Berlin"}
-            ]}),
-        )
+    let leads = app.leads(&k);
+    let (status, body) = leads
+        .create_batch(json!([
+            {"name": "Lead 1", "source": "import", "city": "Athens"},
+            {"source": "import"},
+            {"name": "Lead 3", "source": "import", "city": "Berlin"}
+        ]))
         .await;
     assert_eq!(status, StatusCode::MULTI_STATUS, "{body}");
     assert_eq!(
@@ -44,12 +41,8 @@ async fn batch_create_reports_each_item_and_answers_207_on_partial_failure(pool:
         .unwrap()
         .contains("name"));
 
-    let (status, body) = app
-        .post(
-            &k,
-            "/leads/batch",
-            json!({"leads": [{"name": "Solo", "source": "s"}]}),
-        )
+    let (status, body) = leads
+        .create_batch(json!([{"name": "Solo", "source": "s"}]))
         .await;
     assert_eq!(status, StatusCode::CREATED);
     assert_eq!(body["errors"], json!([]));
@@ -59,22 +52,18 @@ async fn batch_create_reports_each_item_and_answers_207_on_partial_failure(pool:
 async fn batch_items_dedup_against_stored_leads_and_against_each_other(pool: PgPool) {
     let app = TestApp::spawn(pool).await;
     let acct = app.register().await;
-    let k = &acct.api_key;
-    let (_, stored) = app
-        .post(
-            k,
-            "/leads",
-            json!({"name": "Stored", "source": "s", "email": "stored@x.io"}),
-        )
+    let leads = app.leads(&acct.api_key);
+    let (_, stored) = leads
+        .create(json!({"name": "Stored", "source": "s", "email": "stored@x.io"}))
         .await;
-    let (status, body) = app
-        .post(k, "/leads/batch", json!({"leads": [
+    let (status, body) = leads
+        .create_batch(json!([
             {"name": "New One", "source": "b", "email": "new@x.io", "tags": ["a"]},
             {"name": "Stored Again", "source": "b", "email": "STORED@x.io"},
             {"name": "New One", "source": "b", "email": "new@x.io", "tags": ["b"], "city": "Oslo"},
             {"name": "Phone Co", "source": "b", "phone": "555 0101 22"},
             {"name": "Phone Co.", "source": "b", "phone": "(555) 010122"}
-        ]}))
+        ]))
         .await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     let created = body["created"].as_array().unwrap();
@@ -91,12 +80,8 @@ async fn batch_items_dedup_against_stored_leads_and_against_each_other(pool: PgP
     );
     assert_eq!(app.lead_streams(&acct.account_id).await, 3);
 
-    let (_, merged) = app
-        .post(
-            k,
-            "/leads",
-            json!({"name": "New One", "source": "b", "email": "new@x.io"}),
-        )
+    let (_, merged) = leads
+        .create(json!({"name": "New One", "source": "b", "email": "new@x.io"}))
         .await;
     assert_eq!(merged["tags"], json!(["a", "b"]));
     assert_eq!(merged["city"], "Oslo");
@@ -109,7 +94,7 @@ async fn every_event_of_a_batch_carries_one_batch_id(pool: PgPool) {
     let leads: Vec<Value> = (0..5)
         .map(|i| json!({"name": format!("B{i}"), "source": "s"}))
         .collect();
-    app.post(&k, "/leads/batch", json!({"leads": leads})).await;
+    app.leads(&k).create_batch(json!(leads)).await;
     let ids: Vec<Option<String>> = sqlx::query_scalar(
         "SELECT DISTINCT metadata->>'batch_id' FROM events WHERE stream_type = 'lead'",
     )
@@ -125,18 +110,14 @@ async fn a_thousand_lead_batch_is_accepted_and_a_thousand_and_one_is_refused(poo
     let app = TestApp::spawn(pool).await;
     let acct = app.register().await;
     let leads: Vec<Value> = (0..1000).map(|i| json!({"name": format!("Lead {i}"), "source": "bulk", "email": format!("l{i}@bulk.io")})).collect();
-    let (status, body) = app
-        .post(&acct.api_key, "/leads/batch", json!({"leads": leads}))
-        .await;
+    let (status, body) = app.leads(&acct.api_key).create_batch(json!(leads)).await;
     assert_eq!(status, StatusCode::CREATED);
     assert_eq!(body["success"], 1000);
     assert_eq!(app.lead_streams(&acct.account_id).await, 1000);
     let leads: Vec<Value> = (0..1001)
         .map(|i| json!({"name": format!("Lead {i}"), "source": "bulk"}))
         .collect();
-    let (status, _) = app
-        .post(&acct.api_key, "/leads/batch", json!({"leads": leads}))
-        .await;
+    let (status, _) = app.leads(&acct.api_key).create_batch(json!(leads)).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(app.lead_streams(&acct.account_id).await, 1000);
 }
@@ -145,23 +126,19 @@ async fn a_thousand_lead_batch_is_accepted_and_a_thousand_and_one_is_refused(poo
 async fn batch_update_and_delete_report_per_id_and_207_when_some_fail(pool: PgPool) {
     let app = TestApp::spawn(pool).await;
     let k = app.register().await.api_key;
+    let leads = app.leads(&k);
     let mut ids = Vec::new();
     for i in 0..3 {
-        let (_, lead) = app
-            .post(
-                &k,
-                "/leads",
-                json!({"name": format!("L{i}"), "source": "s"}),
-            )
+        let (_, lead) = leads
+            .create(json!({"name": format!("L{i}"), "source": "s"}))
             .await;
         ids.push(lead["id"].as_str().unwrap().to_owned());
     }
     let unknown = format!("cl_{}", uuid::Uuid::new_v4());
-    let (status, body) = app
-        .put(
-            &k,
-            "/leads/batch",
-            json!({"ids": [ids[0], ids[1]], "data": {"source": "LinkedIn", "tags": ["reviewed"]}}),
+    let (status, body) = leads
+        .update_batch(
+            json!([ids[0], ids[1]]),
+            json!({"source": "LinkedIn", "tags": ["reviewed"]}),
         )
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
@@ -178,11 +155,10 @@ async fn batch_update_and_delete_report_per_id_and_207_when_some_fail(pool: PgPo
         (Some(2), Some(2), Some(0))
     );
 
-    let (status, body) = app
-        .put(
-            &k,
-            "/leads/batch",
-            json!({"ids": [ids[2], unknown, "garbage", 7], "data": {"status": "contacted"}}),
+    let (status, body) = leads
+        .update_batch(
+            json!([ids[2], unknown, "garbage", 7]),
+            json!({"status": "contacted"}),
         )
         .await;
     assert_eq!(status, StatusCode::MULTI_STATUS);
@@ -194,32 +170,16 @@ async fn batch_update_and_delete_report_per_id_and_207_when_some_fail(pool: PgPo
         .unwrap()
         .contains("not found"));
 
-    let (_, merged) = app.put(&k, &format!("/leads/{}", ids[0]), json!({})).await;
+    let (_, merged) = leads.update(&ids[0], json!({})).await;
     assert_eq!(merged["source"], "LinkedIn");
     assert_eq!(merged["tags"], json!(["reviewed"]));
 
-    let (status, body) = app
-        .call(
-            Method::DELETE,
-            "/leads/batch",
-            Some(&k),
-            Some(json!({"ids": [ids[0], unknown]})),
-        )
-        .await;
+    let (status, body) = leads.delete_batch(json!([ids[0], unknown])).await;
     assert_eq!(status, StatusCode::MULTI_STATUS);
     assert_eq!(body["results"][0]["success"], true);
-    let (status, body) = app
-        .call(
-            Method::DELETE,
-            "/leads/batch",
-            Some(&k),
-            Some(json!({"ids": [ids[1], ids[2]]})),
-        )
-        .await;
+    let (status, body) = leads.delete_batch(json!([ids[1], ids[2]])).await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    let (status, _) = app
-        .put(&k, &format!("/leads/{}", ids[1]), json!({"city": "x"}))
-        .await;
+    let (status, _) = leads.update(&ids[1], json!({"city": "x"})).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
 
@@ -227,28 +187,11 @@ async fn batch_update_and_delete_report_per_id_and_207_when_some_fail(pool: PgPo
 async fn a_deleted_leads_email_is_free_for_a_new_lead(pool: PgPool) {
     let app = TestApp::spawn(pool).await;
     let acct = app.register().await;
-    let k = &acct.api_key;
-    let (_, a) = app
-        .post(
-            k,
-            "/leads",
-            json!({"name": "A", "source": "s", "email": "reuse@x.io"}),
-        )
-        .await;
-    app.call(
-        Method::DELETE,
-        &format!("/leads/{}", a["id"].as_str().unwrap()),
-        Some(k),
-        None,
-    )
-    .await;
-    let (status, b) = app
-        .post(
-            k,
-            "/leads",
-            json!({"name": "A", "source": "s", "email": "reuse@x.io"}),
-        )
-        .await;
+    let leads = app.leads(&acct.api_key);
+    let reuse = || json!({"name": "A", "source": "s", "email": "reuse@x.io"});
+    let (_, a) = leads.create(reuse()).await;
+    leads.delete(a["id"].as_str().unwrap()).await;
+    let (status, b) = leads.create(reuse()).await;
     assert_eq!(status, StatusCode::CREATED);
     assert_ne!(a["id"], b["id"]);
 }
@@ -274,9 +217,7 @@ async fn a_thousand_items_sharing_a_phone_with_long_names_dedup_in_bounded_work(
     let close = format!("{}zz", &first[..998]); // two edits away: 0.998 similar
     items.push(json!({"name": close, "source": "close", "phone": "+33 (1) 23 45 67 89"}));
     let started = std::time::Instant::now();
-    let (status, body) = app
-        .post(&acct.api_key, "/leads/batch", json!({ "leads": items }))
-        .await;
+    let (status, body) = app.leads(&acct.api_key).create_batch(json!(items)).await;
     println!("1,000 items sharing a phone: {:?}", started.elapsed());
     assert_eq!(status, StatusCode::CREATED, "{body}");
     assert_eq!(body["success"], 1000, "{}", body["errors"]);
@@ -303,21 +244,17 @@ async fn the_plans_lead_limit_holds_for_singles_batches_and_concurrent_creates(p
     )
     .await;
     let k = app.register().await.api_key;
+    let leads = app.leads(&k);
     let items: Vec<Value> = (0..99)
         .map(|i| json!({"name": format!("L{i}"), "source": "s", "email": format!("l{i}@x.io")}))
         .collect();
-    let (status, body) = app
-        .post(&k, "/leads/batch", json!({ "leads": items }))
-        .await;
+    let (status, body) = leads.create_batch(json!(items)).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
+    let one_of_them = body["created"][1]["id"].as_str().unwrap().to_owned();
 
-    let racing = futures::future::join_all((0..16).map(|i| {
-        app.post(
-            &k,
-            "/leads",
-            json!({"name": format!("R{i}"), "source": "s"}),
-        )
-    }))
+    let racing = futures::future::join_all(
+        (0..16).map(|i| leads.create(json!({"name": format!("R{i}"), "source": "s"}))),
+    )
     .await;
     let created = racing
         .iter()
@@ -331,31 +268,22 @@ async fn the_plans_lead_limit_holds_for_singles_batches_and_concurrent_creates(p
     leadstream_tests::assert_error(&refused[0].1, "leads_limit_reached");
 
     // At the limit: a merge still works, a create does not.
-    let (status, body) = app
-        .post(
-            &k,
-            "/leads",
-            json!({"name": "L0 again", "source": "t", "email": "l0@x.io"}),
-        )
+    let (status, body) = leads
+        .create(json!({"name": "L0 again", "source": "t", "email": "l0@x.io"}))
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    let (status, body) = app
-        .post(&k, "/leads", json!({"name": "One more", "source": "s"}))
+    let (status, body) = leads
+        .create(json!({"name": "One more", "source": "s"}))
         .await;
     assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
 
     // A delete makes room for one; a batch of three creates it and reports two.
-    let id = body_id(&app, &k).await;
-    let (status, _) = app
-        .call(Method::DELETE, &format!("/leads/{id}"), Some(&k), None)
-        .await;
+    let (status, _) = leads.delete(&one_of_them).await;
     assert_eq!(status, StatusCode::NO_CONTENT);
     let items: Vec<Value> = (0..3)
         .map(|i| json!({"name": format!("B{i}"), "source": "s"}))
         .collect();
-    let (status, body) = app
-        .post(&k, "/leads/batch", json!({ "leads": items }))
-        .await;
+    let (status, body) = leads.create_batch(json!(items)).await;
     assert_eq!(status, StatusCode::MULTI_STATUS, "{body}");
     assert_eq!(
         (body["success"].as_u64(), body["failed"].as_u64()),
@@ -369,12 +297,4 @@ async fn the_plans_lead_limit_holds_for_singles_batches_and_concurrent_creates(p
             .contains("limit"),
         "{body}"
     );
-}
-
-/// The id of one lead of the account.
-async fn body_id(app: &TestApp, key: &str) -> String {
-    let (_, page) = app
-        .call(Method::GET, "/leads?limit=1", Some(key), None)
-        .await;
-    page["leads"][0]["id"].as_str().unwrap().to_owned()
 }

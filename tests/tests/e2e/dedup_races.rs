@@ -11,7 +11,7 @@ async fn push_concurrently(
     key: &str,
     bodies: Vec<Value>,
 ) -> Vec<(StatusCode, Value)> {
-    join_all(bodies.into_iter().map(|b| app.post(key, "/leads", b))).await
+    join_all(bodies.into_iter().map(|b| app.leads(key).create(b))).await
 }
 
 #[sqlx::test(migrator = "shared::db::MIGRATOR")]
@@ -37,11 +37,8 @@ async fn sixteen_concurrent_pushes_of_one_new_email_make_one_lead_and_one_201(po
     assert_eq!(app.lead_streams(&acct.account_id).await, 1);
     // Every push left its mark: the tags of all 16 were united.
     let (_, last) = app
-        .post(
-            &acct.api_key,
-            "/leads",
-            json!({"name": "Racer", "source": "s", "email": "race@example.com"}),
-        )
+        .leads(&acct.api_key)
+        .create(json!({"name": "Racer", "source": "s", "email": "race@example.com"}))
         .await;
     assert_eq!(last["tags"].as_array().unwrap().len(), 16);
 }
@@ -68,21 +65,13 @@ async fn concurrent_pushes_matching_only_by_phone_and_name_make_one_lead(pool: P
 async fn a_batch_and_single_pushes_racing_on_one_email_make_one_lead(pool: PgPool) {
     let app = TestApp::spawn(pool).await;
     let acct = app.register().await;
-    let k = acct.api_key.clone();
-    let batch = app.post(
-        &k,
-        "/leads/batch",
-        json!({"leads": [
-            {"name": "Mixed", "source": "batch", "email": "mixed@x.io"},
-            {"name": "Other", "source": "batch", "email": "other@x.io"}
-        ]}),
-    );
+    let leads = app.leads(&acct.api_key);
+    let batch = leads.create_batch(json!([
+        {"name": "Mixed", "source": "batch", "email": "mixed@x.io"},
+        {"name": "Other", "source": "batch", "email": "other@x.io"}
+    ]));
     let singles = join_all((0..6).map(|_| {
-        app.post(
-            &k,
-            "/leads",
-            json!({"name": "Mixed", "source": "single", "email": "mixed@x.io"}),
-        )
+        leads.create(json!({"name": "Mixed", "source": "single", "email": "mixed@x.io"}))
     }));
     let ((bs, bb), singles) = tokio::join!(batch, singles);
     assert_eq!(bs, StatusCode::CREATED, "{bb}");
@@ -94,21 +83,19 @@ async fn a_batch_and_single_pushes_racing_on_one_email_make_one_lead(pool: PgPoo
 async fn concurrent_updates_of_one_lead_all_apply_without_losing_any(pool: PgPool) {
     let app = TestApp::spawn(pool).await;
     let k = app.register().await.api_key;
-    let (_, lead) = app
-        .post(&k, "/leads", json!({"name": "Target", "source": "s"}))
+    let leads = app.leads(&k);
+    let id = &leads
+        .create_id(json!({"name": "Target", "source": "s"}))
         .await;
-    let id = lead["id"].as_str().unwrap().to_owned();
-    let path = format!("/leads/{id}");
     let attrs = join_all((0..10).map(|i| {
-        app.put(
-            &k,
-            &path,
+        leads.update(
+            id,
             json!({"attributes": [{"name": format!("a{i}"), "type": "number", "value": i}]}),
         )
     }))
     .await;
     assert!(attrs.iter().all(|(s, _)| *s == StatusCode::OK), "{attrs:?}");
-    let (_, after) = app.put(&k, &path, json!({})).await;
+    let (_, after) = leads.update(id, json!({})).await;
     assert_eq!(
         after["attributes"].as_array().unwrap().len(),
         10,
@@ -128,20 +115,11 @@ async fn sixteen_concurrent_patches_of_one_lead_all_succeed_and_a_racing_delete_
     let pool = leadstream_tests::wide_pool(&pool, 24).await;
     let app = TestApp::spawn(pool.clone()).await;
     let k = app.register().await.api_key;
-    let (_, lead) = app
-        .post(&k, "/leads", json!({"name": "Hot", "source": "s"}))
-        .await;
-    let id = lead["id"].as_str().unwrap().to_owned();
+    let leads = app.leads(&k);
+    let id = leads.create_id(json!({"name": "Hot", "source": "s"})).await;
     let path = format!("/leads/{id}");
-    let patches = join_all((0..16).map(|i| {
-        app.call(
-            reqwest::Method::PATCH,
-            &path,
-            Some(&k),
-            Some(json!({"city": format!("City {i}")})),
-        )
-    }))
-    .await;
+    let patches =
+        join_all((0..16).map(|i| leads.patch(&id, json!({"city": format!("City {i}")})))).await;
     assert!(
         patches.iter().all(|(s, _)| *s == StatusCode::OK),
         "{patches:?}"
@@ -177,6 +155,6 @@ async fn sixteen_concurrent_patches_of_one_lead_all_succeed_and_a_racing_delete_
         statuses.iter().all(|s| [200, 204, 404].contains(s)),
         "{racing:?}"
     );
-    let (status, _) = app.call(reqwest::Method::GET, &path, Some(&k), None).await;
+    let (status, _) = leads.get(&id).await;
     assert_eq!(status, StatusCode::NOT_FOUND, "the lead is gone");
 }

@@ -2,7 +2,7 @@
 //! the lenient request forms real SDKs send.
 
 use leadstream_tests::{assert_error, TestApp};
-use reqwest::StatusCode;
+use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use sqlx::PgPool;
 
@@ -31,13 +31,7 @@ async fn healthz_answers_200_on_the_edge_and_on_each_service(pool: PgPool) {
 async fn unknown_routes_are_404_and_wrong_methods_405_in_the_error_shape(pool: PgPool) {
     let app = TestApp::spawn(pool).await;
     let key = app.register().await.api_key;
-    let resp = app
-        .client
-        .get(format!("{}/no/such/thing", app.base))
-        .header("X-API-Key", &key)
-        .send()
-        .await
-        .unwrap();
+    let resp = app.send(Method::GET, "/no/such/thing", Some(&key)).await;
     assert_eq!(resp.status(), StatusCode::NOT_FOUND);
     assert_error(&resp.json().await.unwrap(), "not_found");
     let resp = app
@@ -48,13 +42,7 @@ async fn unknown_routes_are_404_and_wrong_methods_405_in_the_error_shape(pool: P
         .unwrap();
     assert_eq!(resp.status(), StatusCode::NOT_FOUND);
     assert_error(&resp.json().await.unwrap(), "not_found");
-    let resp = app
-        .client
-        .patch(format!("{}/leads/batch", app.base))
-        .header("X-API-Key", &key)
-        .send()
-        .await
-        .unwrap();
+    let resp = app.send(Method::PATCH, "/leads/batch", Some(&key)).await;
     assert_eq!(resp.status(), StatusCode::METHOD_NOT_ALLOWED);
     let body: Value = resp.json().await.unwrap();
     assert!(
@@ -83,9 +71,7 @@ async fn bodies_without_content_type_or_length_are_accepted(pool: PgPool) {
     let app = TestApp::spawn(pool).await;
     let key = app.register().await.api_key;
     let resp = app
-        .client
-        .post(format!("{}/leads", app.base))
-        .header("X-API-Key", &key)
+        .request(Method::POST, "/leads", Some(&key))
         .body(r#"{"name": "n", "source": "s"}"#)
         .send()
         .await
@@ -95,9 +81,7 @@ async fn bodies_without_content_type_or_length_are_accepted(pool: PgPool) {
         vec![Ok(r#"{"name": "chunked", "#), Ok(r#""source": "s"}"#)];
     let body = reqwest::Body::wrap_stream(futures::stream::iter(chunks));
     let resp = app
-        .client
-        .post(format!("{}/leads", app.base))
-        .header("X-API-Key", &key)
+        .request(Method::POST, "/leads", Some(&key))
         .header("Content-Type", "application/json")
         .body(body)
         .send()
@@ -114,15 +98,14 @@ async fn bodies_without_content_type_or_length_are_accepted(pool: PgPool) {
 async fn every_forwarded_write_records_a_request_id(pool: PgPool) {
     let app = TestApp::spawn(pool.clone()).await;
     let key = app.register().await.api_key;
-    app.client
-        .post(format!("{}/leads", app.base))
-        .header("X-API-Key", &key)
+    app.request(Method::POST, "/leads", Some(&key))
         .header("X-Request-Id", "req-from-client-42")
         .json(&json!({"name": "a", "source": "s"}))
         .send()
         .await
         .unwrap();
-    app.post(&key, "/leads", json!({"name": "b", "source": "s"}))
+    app.leads(&key)
+        .create(json!({"name": "b", "source": "s"}))
         .await;
     let ids: Vec<Option<String>> = sqlx::query_scalar(
         "SELECT metadata->>'request_id' FROM events WHERE stream_type = 'lead' ORDER BY position",
@@ -145,8 +128,7 @@ async fn every_forwarded_write_records_a_request_id(pool: PgPool) {
 async fn cors_preflights_are_answered_and_the_api_headers_allowed_and_exposed(pool: PgPool) {
     let app = TestApp::spawn(pool).await;
     let resp = app
-        .client
-        .request(reqwest::Method::OPTIONS, format!("{}/leads", app.base))
+        .request(Method::OPTIONS, "/leads", None)
         .header("Origin", "https://app.example.com")
         .header("Access-Control-Request-Method", "POST")
         .header("Access-Control-Request-Headers", "x-api-key, content-type")
@@ -170,10 +152,8 @@ async fn cors_preflights_are_answered_and_the_api_headers_allowed_and_exposed(po
 
     let key = app.register().await.api_key;
     let resp = app
-        .client
-        .post(format!("{}/leads", app.base))
+        .request(Method::POST, "/leads", Some(&key))
         .header("Origin", "https://app.example.com")
-        .header("X-API-Key", &key)
         .json(&json!({"name": "n", "source": "s"}))
         .send()
         .await
@@ -190,12 +170,7 @@ async fn cors_preflights_are_answered_and_the_api_headers_allowed_and_exposed(po
 #[sqlx::test(migrator = "shared::db::MIGRATOR")]
 async fn every_answer_carries_a_request_id_and_a_given_one_is_kept(pool: PgPool) {
     let app = TestApp::spawn(pool).await;
-    let resp = app
-        .client
-        .get(format!("{}/nothing/here", app.base))
-        .send()
-        .await
-        .unwrap();
+    let resp = app.send(Method::GET, "/nothing/here", None).await;
     let id = resp.headers()["x-request-id"].to_str().unwrap().to_owned();
     assert!(uuid::Uuid::parse_str(&id).is_ok(), "{id}");
     let resp = app

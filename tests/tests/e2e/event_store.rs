@@ -1,6 +1,7 @@
 //! The event store against real Postgres: appends, optimistic concurrency, the append-only
 //! rule, snapshots, upcasting on read, and the gap-free tail under forced interleavings.
 
+use leadstream_tests::{eventually, FOLLOWER_BOUND};
 use serde_json::json;
 use shared::events::lead::LeadEvent;
 use shared::events::{DomainEvent, EventMetadata, NewEvent};
@@ -142,20 +143,21 @@ async fn two_concurrent_appends_to_one_stream_give_exactly_one_conflict(pool: Pg
 /// Polls the tail until `want` events are visible (other tests' transactions can hold the
 /// snapshot's xmin back for a moment; the tail then waits, it never skips).
 async fn tail_until(pool: &PgPool, after: LogPosition, want: usize) -> Vec<i64> {
-    for _ in 0..200 {
-        let mut conn = pool.acquire().await.unwrap();
-        let got: Vec<i64> = tail(&mut conn, after, 100)
-            .await
-            .unwrap()
-            .iter()
-            .map(|e| e.position)
-            .collect();
-        if got.len() >= want {
-            return got;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    panic!("tail never returned {want} events");
+    eventually(
+        &format!("the tail returns {want} events"),
+        FOLLOWER_BOUND,
+        async || {
+            let mut conn = pool.acquire().await.unwrap();
+            let got: Vec<i64> = tail(&mut conn, after, 100)
+                .await
+                .unwrap()
+                .iter()
+                .map(|e| e.position)
+                .collect();
+            (got.len() >= want).then_some(got)
+        },
+    )
+    .await
 }
 
 #[sqlx::test(migrator = "shared::db::MIGRATOR")]
@@ -246,17 +248,19 @@ async fn a_tailer_following_two_out_of_order_writers_reads_every_event_exactly_o
         committed.extend(p_fast);
     }
     committed.sort_unstable();
-    for _ in 0..200 {
-        let mut conn = pool.acquire().await.unwrap();
-        for e in tail(&mut conn, after, 100).await.unwrap() {
-            seen.push(e.position);
-            after = e.log_position();
-        }
-        if seen.len() >= committed.len() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
+    eventually(
+        "the tailer reads every committed event",
+        FOLLOWER_BOUND,
+        async || {
+            let mut conn = pool.acquire().await.unwrap();
+            for e in tail(&mut conn, after, 100).await.unwrap() {
+                seen.push(e.position);
+                after = e.log_position();
+            }
+            (seen.len() >= committed.len()).then_some(())
+        },
+    )
+    .await;
     assert_eq!(seen, committed, "every event once, in order");
 }
 
@@ -358,17 +362,19 @@ async fn the_tail_hands_out_a_lower_position_committed_after_an_older_transactio
     // transaction), and must move its checkpoint past A only.
     let mut after = LogPosition::START;
     let mut seen = Vec::new();
-    for _ in 0..200 {
-        let mut conn = pool.acquire().await.unwrap();
-        for e in tail(&mut conn, after, 100).await.unwrap() {
-            seen.push(e.position);
-            after = e.log_position();
-        }
-        if !seen.is_empty() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
+    eventually(
+        "the tailer hands out an event while B runs",
+        FOLLOWER_BOUND,
+        async || {
+            let mut conn = pool.acquire().await.unwrap();
+            for e in tail(&mut conn, after, 100).await.unwrap() {
+                seen.push(e.position);
+                after = e.log_position();
+            }
+            (!seen.is_empty()).then_some(())
+        },
+    )
+    .await;
     assert_eq!(seen, vec![pa], "A is handed out while B runs");
     b.commit().await.unwrap();
     seen.extend(tail_until(&pool, after, 1).await);
@@ -426,16 +432,18 @@ async fn an_append_by_a_transaction_older_than_the_streams_last_writer_is_a_conf
     let mut conn = pool.acquire().await.unwrap();
     let mut versions = Vec::new();
     let mut after = LogPosition::START;
-    for _ in 0..200 {
-        for e in tail(&mut conn, after, 100).await.unwrap() {
-            versions.push(e.stream_version);
-            after = e.log_position();
-        }
-        if versions.len() >= 3 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
+    eventually(
+        "the tailer reads the stream's 3 events",
+        FOLLOWER_BOUND,
+        async || {
+            for e in tail(&mut conn, after, 100).await.unwrap() {
+                versions.push(e.stream_version);
+                after = e.log_position();
+            }
+            (versions.len() >= 3).then_some(())
+        },
+    )
+    .await;
     assert_eq!(
         versions,
         vec![1, 2, 3],

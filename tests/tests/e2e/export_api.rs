@@ -2,7 +2,7 @@
 //! leads the list endpoint gives for the same filters and sort; tenant-scoped.
 
 use leadstream_tests::{assert_error, TestApp};
-use reqwest::StatusCode;
+use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use sqlx::PgPool;
 
@@ -10,17 +10,8 @@ async fn list_ids(app: &TestApp, key: &str, params: &str) -> Vec<String> {
     let mut ids = Vec::new();
     let mut cursor = String::new();
     loop {
-        let url = format!("{}/leads?limit=1000&{params}{cursor}", app.base);
-        let body: Value = app
-            .client
-            .get(url)
-            .header("X-API-Key", key)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let query = format!("limit=1000&{params}{cursor}");
+        let (_, body) = app.leads(key).list(&query).await;
         ids.extend(
             body["leads"]
                 .as_array()
@@ -36,13 +27,8 @@ async fn list_ids(app: &TestApp, key: &str, params: &str) -> Vec<String> {
 }
 
 async fn export(app: &TestApp, key: &str, params: &str) -> (StatusCode, String, String) {
-    let resp = app
-        .client
-        .get(format!("{}/leads/export?{params}", app.base))
-        .header("X-API-Key", key)
-        .send()
-        .await
-        .unwrap();
+    let path = format!("/leads/export?{params}");
+    let resp = app.send(Method::GET, &path, Some(key)).await;
     let status = resp.status();
     let ctype = resp
         .headers()
@@ -59,7 +45,7 @@ async fn seed(app: &TestApp, key: &str, n: usize) {
                             "rating": (i % 50) as f64 / 10.0, "tags": ["a", "b"],
                             "attributes": [{"name": "n", "type": "number", "value": i}]}))
             .collect();
-        let (status, _) = app.post(key, "/leads/batch", json!({"leads": leads})).await;
+        let (status, _) = app.leads(key).create_batch(json!(leads)).await;
         assert_eq!(status, StatusCode::CREATED);
     }
 }
@@ -127,13 +113,8 @@ async fn exports_are_tenant_scoped_and_unknown_formats_are_400(pool: PgPool) {
 }
 
 async fn export_bytes(app: &TestApp, key: &str, params: &str) -> (StatusCode, String, Vec<u8>) {
-    let resp = app
-        .client
-        .get(format!("{}/leads/export?{params}", app.base))
-        .header("X-API-Key", key)
-        .send()
-        .await
-        .unwrap();
+    let path = format!("/leads/export?{params}");
+    let resp = app.send(Method::GET, &path, Some(key)).await;
     let status = resp.status();
     let disposition = resp.headers()["content-disposition"]
         .to_str()

@@ -116,26 +116,24 @@ async fn random_valid_values_at_the_limits_are_stored_indexed_and_projected(pool
     let mut pushed = Vec::new();
     for i in 0..12 {
         let body = lead(&mut rng, i);
-        let (status, created) = app.post(k, "/leads", body.clone()).await;
+        let (status, created) = app.leads(k).create(body.clone()).await;
         assert_eq!(status, StatusCode::CREATED, "{created}");
         pushed.push((created["id"].as_str().unwrap().to_owned(), body));
     }
     let batch: Vec<Value> = (100..110).map(|i| lead(&mut rng, i)).collect();
-    let (status, answer) = app.post(k, "/leads/batch", json!({ "leads": batch })).await;
+    let (status, answer) = app.leads(k).create_batch(json!(batch)).await;
     assert_eq!(status, StatusCode::CREATED, "{answer}");
     // Updates, attribute values and notes at their limits too.
     for (id, _) in pushed.iter().take(4) {
         let patch = json!({"name": text(&mut rng, 1000), "city": text(&mut rng, 1000),
                            "tags": [tag(&mut rng), tag(&mut rng)]});
-        let (status, body) = app
-            .call(Method::PATCH, &format!("/leads/{id}"), Some(k), Some(patch))
-            .await;
+        let (status, body) = app.leads(k).patch(id, patch).await;
         assert_eq!(status, StatusCode::OK, "{body}");
         let attr = json!({"name": "extra", "type": "text", "value": text(&mut rng, 10_000)});
-        let (status, body) = app.post(k, &format!("/leads/{id}/attributes"), attr).await;
+        let (status, body) = app.leads(k).add_attribute(id, attr).await;
         assert_eq!(status, StatusCode::CREATED, "{body}");
         let note = json!({"content": up_to(&mut rng, 10_000)});
-        let (status, body) = app.post(k, &format!("/leads/{id}/notes"), note).await;
+        let (status, body) = app.notes(k).add(id, note).await;
         assert_eq!(status, StatusCode::CREATED, "{body}");
     }
 
@@ -147,7 +145,7 @@ async fn random_valid_values_at_the_limits_are_stored_indexed_and_projected(pool
     for (field, value) in [("name", &body["name"]), ("city", &body["city"])] {
         let v = value.as_str().unwrap();
         let url = format!("/leads?filter=and.eq.{field}.{}", url_escape(v));
-        let (status, page) = app.call(Method::GET, &url, Some(k), None).await;
+        let (status, page) = app.get(k, &url).await;
         assert_eq!(status, StatusCode::OK, "{page}");
         let ids: Vec<&str> = page["leads"]
             .as_array()
@@ -161,33 +159,21 @@ async fn random_valid_values_at_the_limits_are_stored_indexed_and_projected(pool
         );
     }
     for sort in ["name", "city"] {
-        let (status, page) = app
-            .call(
-                Method::GET,
-                &format!("/leads?sort_by={sort}&limit=5"),
-                Some(k),
-                None,
-            )
-            .await;
+        let (status, page) = app.get(k, &format!("/leads?sort_by={sort}&limit=5")).await;
         assert_eq!(status, StatusCode::OK, "{page}");
         let cursor = page["next_cursor"].as_str().unwrap();
         let (status, next) = app
-            .call(
-                Method::GET,
-                &format!("/leads?sort_by={sort}&limit=5&cursor={cursor}"),
-                Some(k),
-                None,
-            )
+            .get(k, &format!("/leads?sort_by={sort}&limit=5&cursor={cursor}"))
             .await;
         assert_eq!(status, StatusCode::OK, "{next}");
     }
     // Pushing the same long e-mail and source id again merges (long dedup keys are hashed).
     let (_, first) = &pushed[0];
     let again = json!({"name": "again", "source": "x", "email": first["email"]});
-    let (status, merged) = app.post(k, "/leads", again).await;
+    let (status, merged) = app.leads(k).create(again).await;
     assert_eq!(status, StatusCode::OK, "{merged}");
     let again = json!({"name": "again", "source": "x", "source_id": pushed[1].1["source_id"]});
-    let (status, merged) = app.post(k, "/leads", again).await;
+    let (status, merged) = app.leads(k).create(again).await;
     assert_eq!(status, StatusCode::OK, "{merged}");
 }
 
@@ -208,12 +194,7 @@ async fn values_over_the_index_protecting_limits_are_400_and_write_nothing(pool:
     let app = TestApp::spawn(pool.clone()).await;
     let acct = app.register().await;
     let k = &acct.api_key;
-    let (_, lead) = app
-        .post(
-            k,
-            "/leads",
-            json!({"name": "n", "source": "s", "attributes": [{"name": "t", "type": "text", "value": "v"}]}),
-        )
+    let (_, lead) = app.leads(k).create(json!({"name": "n", "source": "s", "attributes": [{"name": "t", "type": "text", "value": "v"}]}))
         .await;
     let id = lead["id"].as_str().unwrap();
     let attr_id = lead["attributes"][0]["id"].as_str().unwrap();

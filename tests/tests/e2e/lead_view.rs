@@ -2,15 +2,16 @@
 //! replay, and rebuilt from history into the same rows while the old tables keep serving.
 
 use leadstream_tests::model::{aggregates, rows};
-use leadstream_tests::{wait_for_projection, TestApp};
+use leadstream_tests::{eventually, wait_for_projection, TestApp, FOLLOWER_BOUND};
 use projector::lead_view::{read_leads, LeadView, Tables};
 use projector::runner::Projection;
-use reqwest::Method;
+use reqwest::{Method, StatusCode};
 use serde_json::json;
 use shared::events::StoredEvent;
 use shared::lead::Lead;
 use sqlx::PgPool;
 use std::collections::BTreeMap;
+use std::time::Duration;
 use uuid::Uuid;
 
 async fn attr_rows(pool: &PgPool) -> Vec<(Uuid, String, String, Option<f64>, Option<String>)> {
@@ -27,26 +28,28 @@ async fn attr_rows(pool: &PgPool) -> Vec<(Uuid, String, String, Option<f64>, Opt
 async fn write_a_history(app: &TestApp) {
     for _ in 0..2 {
         let k = app.register().await.api_key;
-        app.post(
-            &k,
-            "/scoring-rules",
-            json!({"name": "size", "expression": "attr_size * 2 + (email != nil ? 10 : 0)"}),
-        )
-        .await;
-        let (_, a) = app.post(&k, "/leads", json!({"name": "Acme", "source": "web", "email": "a@acme.io", "city": "Paris",
-            "rating": 4.5, "review_count": 10, "latitude": 48.85, "longitude": 2.35, "tags": ["x"],
-            "attributes": [{"name": "size", "type": "number", "value": 12}, {"name": "cuisine", "type": "text", "value": "Greek"}]})).await;
-        app.post(&k, "/leads", json!({"name": "Acme", "source": "csv", "email": "A@acme.io", "tags": ["y"], "phone": "+33 1 02 03 04 05"})).await;
-        let a_id = a["id"].as_str().unwrap().to_owned();
-        app.put(&k, &format!("/leads/{a_id}"), json!({"status": "qualified", "city": null, "attributes": [{"name": "vip", "type": "bool", "value": true}]})).await;
-        let (_, attrs) = app
-            .call(
-                Method::GET,
-                &format!("/leads/{a_id}/attributes"),
-                Some(&k),
-                None,
+        let (leads, notes) = (app.leads(&k), app.notes(&k));
+        app.rules(&k)
+            .create(
+                json!({"name": "size", "expression": "attr_size * 2 + (email != nil ? 10 : 0)"}),
             )
             .await;
+        let a_id = &leads.create_id(json!({"name": "Acme", "source": "web", "email": "a@acme.io", "city": "Paris",
+            "rating": 4.5, "review_count": 10, "latitude": 48.85, "longitude": 2.35, "tags": ["x"],
+            "attributes": [{"name": "size", "type": "number", "value": 12}, {"name": "cuisine", "type": "text", "value": "Greek"}]})).await;
+        leads.create(json!({"name": "Acme", "source": "csv", "email": "A@acme.io", "tags": ["y"], "phone": "+33 1 02 03 04 05"})).await;
+        leads.update(a_id, json!({"status": "qualified", "city": null, "attributes": [{"name": "vip", "type": "bool", "value": true}]})).await;
+        // A read: past the read-your-writes bound (other tests' transactions can hold the
+        // projector back) it answers what the model has, maybe not the lead yet.
+        let attrs = eventually(
+            "the lead's attributes read",
+            FOLLOWER_BOUND,
+            async || match leads.attributes(a_id).await {
+                (StatusCode::OK, attrs) => Ok(attrs),
+                (status, body) => Err(format!("{status} {body}")),
+            },
+        )
+        .await;
         let attr_id = |name: &str| {
             attrs["attributes"]
                 .as_array()
@@ -58,88 +61,54 @@ async fn write_a_history(app: &TestApp) {
                 .unwrap()
                 .to_owned()
         };
-        app.post(
-            &k,
-            &format!("/leads/{a_id}/attributes"),
-            json!({"name": "tier", "type": "text", "value": "Gold"}),
-        )
-        .await;
-        app.put(
-            &k,
-            &format!("/leads/{a_id}/attributes/{}", attr_id("size")),
-            json!(20),
-        )
-        .await;
-        app.call(
-            Method::DELETE,
-            &format!("/leads/{a_id}/attributes/{}", attr_id("cuisine")),
-            Some(&k),
-            None,
-        )
-        .await;
-        let (_, note) = app
-            .post(
-                &k,
-                &format!("/leads/{a_id}/notes"),
-                json!({"content": "first"}),
+        leads
+            .add_attribute(
+                a_id,
+                json!({"name": "tier", "type": "text", "value": "Gold"}),
             )
             .await;
-        app.put(
-            &k,
-            &format!("/notes/{}", note["id"].as_str().unwrap()),
-            json!({"content": "edited"}),
-        )
-        .await;
-        let (_, b) = app
-            .post(&k, "/leads", json!({"name": "Gone", "source": "web"}))
+        leads.set_attribute(a_id, &attr_id("size"), json!(20)).await;
+        leads.remove_attribute(a_id, &attr_id("cuisine")).await;
+        let (_, note) = notes.add(a_id, json!({"content": "first"})).await;
+        notes
+            .edit(note["id"].as_str().unwrap(), json!({"content": "edited"}))
             .await;
-        app.call(
-            Method::DELETE,
-            &format!("/leads/{}", b["id"].as_str().unwrap()),
-            Some(&k),
-            None,
-        )
-        .await;
-        let leads: Vec<_> = (0..30).map(|i| json!({"name": format!("Batch {i}"), "source": "import", "email": format!("b{i}@x.io")})).collect();
-        let (_, batch) = app.post(&k, "/leads/batch", json!({"leads": leads})).await;
+        let b_id = leads
+            .create_id(json!({"name": "Gone", "source": "web"}))
+            .await;
+        leads.delete(&b_id).await;
+        let batch: Vec<_> = (0..30).map(|i| json!({"name": format!("Batch {i}"), "source": "import", "email": format!("b{i}@x.io")})).collect();
+        let (_, batch) = leads.create_batch(json!(batch)).await;
         let ids: Vec<_> = batch["created"]
             .as_array()
             .unwrap()
             .iter()
             .map(|c| c["id"].clone())
             .collect();
-        app.put(
-            &k,
-            "/leads/batch",
-            json!({"ids": ids[..10], "data": {"category": "cafe"}}),
-        )
-        .await;
-        app.call(
-            Method::DELETE,
-            "/leads/batch",
-            Some(&k),
-            Some(json!({"ids": ids[20..]})),
-        )
-        .await;
+        leads
+            .update_batch(json!(ids[..10]), json!({"category": "cafe"}))
+            .await;
+        leads.delete_batch(json!(ids[20..])).await;
     }
     rescores_done(&app.pool).await;
 }
 
 /// Returns once no rescore job is pending or running.
 async fn rescores_done(pool: &PgPool) {
-    for _ in 0..400 {
-        let open: i64 = sqlx::query_scalar(
-            "SELECT count(*) FROM rescore_jobs WHERE status IN ('pending', 'running')",
-        )
-        .fetch_one(pool)
-        .await
-        .unwrap();
-        if open == 0 {
-            return;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
-    }
-    panic!("rescore jobs did not finish");
+    eventually(
+        "no rescore job pending or running",
+        Duration::from_secs(10),
+        async || {
+            let open: i64 = sqlx::query_scalar(
+                "SELECT count(*) FROM rescore_jobs WHERE status IN ('pending', 'running')",
+            )
+            .fetch_one(pool)
+            .await
+            .unwrap();
+            (open == 0).then_some(())
+        },
+    )
+    .await
 }
 
 #[sqlx::test(migrator = "shared::db::MIGRATOR")]
@@ -188,16 +157,8 @@ async fn replaying_events_the_model_already_has_changes_nothing(pool: PgPool) {
     write_a_history(&app).await;
     wait_for_projection(&pool).await;
     let before = (rows(&pool).await, attr_rows(&pool).await);
-    let events: Vec<StoredEvent> = sqlx::query_as(
-        "SELECT position, event_id, tenant_id, stream_type, stream_id, stream_version, event_type,
-                schema_version, payload, metadata, recorded_at FROM events ORDER BY position",
-    )
-    .fetch_all(&pool)
-    .await
-    .unwrap();
-    let mut tx = pool.begin().await.unwrap();
-    LeadView::live().apply(&mut tx, &events).await.unwrap();
-    tx.commit().await.unwrap();
+    let events = stored_events(&pool, "TRUE").await;
+    apply(&pool, &LeadView::live(), &events).await;
     assert_eq!((rows(&pool).await, attr_rows(&pool).await), before);
 }
 
@@ -247,7 +208,8 @@ async fn a_rebuild_gives_the_incremental_model_and_the_live_projector_carries_on
 
     // The live projector resumes on the new tables.
     let k = app.register().await.api_key;
-    app.post(&k, "/leads", json!({"name": "After", "source": "s"}))
+    app.leads(&k)
+        .create(json!({"name": "After", "source": "s"}))
         .await;
     wait_for_projection(&pool).await;
     assert_eq!(rows(&pool).await, aggregates(&pool).await);
@@ -262,17 +224,8 @@ async fn replaying_only_an_old_creation_leaves_the_newer_row_and_its_attributes_
     wait_for_projection(&pool).await;
     let before = (rows(&pool).await, attr_rows(&pool).await);
     // The first lead's creation, with its two attributes; a third was added later.
-    let first: Vec<StoredEvent> = sqlx::query_as(
-        "SELECT position, event_id, tenant_id, stream_type, stream_id, stream_version, event_type,
-                schema_version, payload, metadata, recorded_at
-         FROM events WHERE event_type = 'LeadCreated' ORDER BY position LIMIT 1",
-    )
-    .fetch_all(&pool)
-    .await
-    .unwrap();
-    let mut tx = pool.begin().await.unwrap();
-    LeadView::live().apply(&mut tx, &first).await.unwrap();
-    tx.commit().await.unwrap();
+    let first = stored_events(&pool, "event_type = 'LeadCreated'").await;
+    apply(&pool, &LeadView::live(), &first[..1]).await;
     assert_eq!((rows(&pool).await, attr_rows(&pool).await), before);
 }
 
@@ -291,6 +244,18 @@ async fn rows_of(pool: &PgPool, tables: &Tables) -> BTreeMap<Uuid, Lead> {
         .collect()
 }
 
+/// The stored events `WHERE {condition}`, in position order.
+async fn stored_events(pool: &PgPool, condition: &str) -> Vec<StoredEvent> {
+    sqlx::query_as(&format!(
+        "SELECT position, event_id, tenant_id, stream_type, stream_id, stream_version, event_type,
+                schema_version, payload, metadata, recorded_at
+         FROM events WHERE {condition} ORDER BY position"
+    ))
+    .fetch_all(pool)
+    .await
+    .unwrap()
+}
+
 async fn apply(pool: &PgPool, view: &LeadView, events: &[StoredEvent]) {
     let mut tx = pool.begin().await.unwrap();
     view.apply(&mut tx, events).await.unwrap();
@@ -304,32 +269,19 @@ async fn batches_of_rescore_events_move_only_score_rows_and_never_back(pool: PgP
     let leads: Vec<_> = (0..5)
         .map(|i| json!({"name": format!("L{i}"), "source": "s", "rating": i, "tags": ["t"]}))
         .collect();
-    app.post(&k, "/leads/batch", json!({"leads": leads})).await;
+    app.leads(&k).create_batch(json!(leads)).await;
     // Two rescore jobs (rule created, then reweighted): two LeadScored events per rated lead.
     let (_, rule) = app
-        .post(
-            &k,
-            "/scoring-rules",
-            json!({"name": "r", "expression": "rating", "weight": 2}),
-        )
+        .rules(&k)
+        .create(json!({"name": "r", "expression": "rating", "weight": 2}))
         .await;
     rescores_done(&pool).await;
-    app.put(
-        &k,
-        &format!("/scoring-rules/{}", rule["id"].as_str().unwrap()),
-        json!({"weight": 3}),
-    )
-    .await;
+    app.rules(&k)
+        .update(rule["id"].as_str().unwrap(), json!({"weight": 3}))
+        .await;
     rescores_done(&pool).await;
 
-    let events: Vec<StoredEvent> = sqlx::query_as(
-        "SELECT position, event_id, tenant_id, stream_type, stream_id, stream_version, event_type,
-                schema_version, payload, metadata, recorded_at
-         FROM events WHERE stream_type = 'lead' ORDER BY position",
-    )
-    .fetch_all(&pool)
-    .await
-    .unwrap();
+    let events = stored_events(&pool, "stream_type = 'lead'").await;
     let first_scored = events
         .iter()
         .position(|e| e.event_type == "LeadScored")
@@ -426,7 +378,8 @@ async fn a_read_model_kept_in_the_old_order_is_rebuilt_when_the_projector_starts
     assert_eq!(legacy, None, "repaired");
     // And it follows on.
     let k = app.register().await.api_key;
-    app.post(&k, "/leads", json!({"name": "After", "source": "s"}))
+    app.leads(&k)
+        .create(json!({"name": "After", "source": "s"}))
         .await;
     wait_for_projection(&pool).await;
     assert_eq!(rows(&pool).await, aggregates(&pool).await);
@@ -475,11 +428,8 @@ async fn an_event_that_cannot_be_applied_quarantines_its_lead_and_nothing_else(p
     let victim = app.register().await;
     let other = app.register().await;
     let (_, bad) = app
-        .post(
-            &victim.api_key,
-            "/leads",
-            json!({"name": "Victim", "source": "s"}),
-        )
+        .leads(&victim.api_key)
+        .create(json!({"name": "Victim", "source": "s"}))
         .await;
     let bad_id = bad["id"].as_str().unwrap().to_owned();
     let bad_stream = shared::ids::parse_lead_id(&bad_id).unwrap();
@@ -521,42 +471,24 @@ async fn an_event_that_cannot_be_applied_quarantines_its_lead_and_nothing_else(p
     .await;
     // The other account writes on, and so does the victim elsewhere.
     let (_, fine) = app
-        .post(
-            &other.api_key,
-            "/leads",
-            json!({"name": "Fine", "source": "s"}),
-        )
+        .leads(&other.api_key)
+        .create(json!({"name": "Fine", "source": "s"}))
         .await;
     let (_, also) = app
-        .post(
-            &victim.api_key,
-            "/leads",
-            json!({"name": "Also fine", "source": "s"}),
-        )
+        .leads(&victim.api_key)
+        .create(json!({"name": "Also fine", "source": "s"}))
         .await;
     wait_for_projection(&pool).await;
     for (key, id) in [
         (&other.api_key, &fine["id"]),
         (&victim.api_key, &also["id"]),
     ] {
-        let resp = app
-            .client
-            .get(format!("{}/leads/{}", app.base, id.as_str().unwrap()))
-            .header("X-API-Key", key.as_str())
-            .send()
-            .await
-            .unwrap();
+        let path = format!("/leads/{}", id.as_str().unwrap());
+        let resp = app.send(Method::GET, &path, Some(key)).await;
         assert_eq!(resp.status(), 200);
         assert_eq!(resp.headers()["x-read-consistency"], "fresh");
     }
-    let (status, body) = app
-        .call(
-            Method::GET,
-            &format!("/leads/{bad_id}"),
-            Some(&victim.api_key),
-            None,
-        )
-        .await;
+    let (status, body) = app.leads(&victim.api_key).get(&bad_id).await;
     assert_eq!(status, reqwest::StatusCode::SERVICE_UNAVAILABLE, "{body}");
     leadstream_tests::assert_error(&body, "lead_unavailable");
     assert!(
@@ -596,14 +528,7 @@ async fn an_event_that_cannot_be_applied_quarantines_its_lead_and_nothing_else(p
     assert!(skipped >= 1, "{skipped}");
     // A rebuild goes through, and keeps the lead quarantined.
     projector::rebuild::rebuild(&pool, |_| {}).await.unwrap();
-    let (status, _) = app
-        .call(
-            Method::GET,
-            &format!("/leads/{bad_id}"),
-            Some(&victim.api_key),
-            None,
-        )
-        .await;
+    let (status, _) = app.leads(&victim.api_key).get(&bad_id).await;
     assert_eq!(status, reqwest::StatusCode::SERVICE_UNAVAILABLE);
     let n: i64 = sqlx::query_scalar("SELECT count(*) FROM projection_failures")
         .fetch_one(&pool)

@@ -10,16 +10,13 @@ async fn a_pushed_lead_is_created_with_every_field_of_the_lead_object(pool: PgPo
     let app = TestApp::spawn(pool).await;
     let acct = app.register().await;
     let (status, body) = app
-        .post(
-            &acct.api_key,
-            "/leads",
-            json!({
-                "name": "Acme Corporation", "source": "website", "email": "contact@acme.com",
-                "city": "San Francisco", "rating": 4.5, "tags": ["enterprise"],
-                "attributes": [{"name": "industry", "type": "text", "value": "Software"},
-                               {"name": "employees", "type": "number", "value": 500}]
-            }),
-        )
+        .leads(&acct.api_key)
+        .create(json!({
+            "name": "Acme Corporation", "source": "website", "email": "contact@acme.com",
+            "city": "San Francisco", "rating": 4.5, "tags": ["enterprise"],
+            "attributes": [{"name": "industry", "type": "text", "value": "Software"},
+                           {"name": "employees", "type": "number", "value": 500}]
+        }))
         .await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     assert!(body["id"].as_str().unwrap().starts_with("cl_"));
@@ -41,11 +38,12 @@ async fn a_pushed_lead_is_created_with_every_field_of_the_lead_object(pool: PgPo
 async fn pushing_the_same_email_again_merges_with_200_and_last_touch_wins(pool: PgPool) {
     let app = TestApp::spawn(pool).await;
     let acct = app.register().await;
-    let (_, first) = app
-        .post(&acct.api_key, "/leads", json!({"name": "Acme", "source": "web", "email": "a@acme.com", "city": "Paris", "tags": ["x"]}))
+    let leads = app.leads(&acct.api_key);
+    let (_, first) = leads
+        .create(json!({"name": "Acme", "source": "web", "email": "a@acme.com", "city": "Paris", "tags": ["x"]}))
         .await;
-    let (status, merged) = app
-        .post(&acct.api_key, "/leads", json!({"name": "Acme", "source": "csv", "email": " A@ACME.com ", "phone": "+33 1 23 45 67", "tags": ["y"]}))
+    let (status, merged) = leads
+        .create(json!({"name": "Acme", "source": "csv", "email": " A@ACME.com ", "phone": "+33 1 23 45 67", "tags": ["y"]}))
         .await;
     assert_eq!(status, StatusCode::OK, "{merged}");
     assert_eq!(merged["id"], first["id"]);
@@ -65,36 +63,21 @@ async fn pushing_the_same_email_again_merges_with_200_and_last_touch_wins(pool: 
 async fn a_source_id_match_merges_and_a_name_city_match_only_hints(pool: PgPool) {
     let app = TestApp::spawn(pool).await;
     let k = app.register().await.api_key;
-    let (_, a) = app
-        .post(
-            &k,
-            "/leads",
-            json!({"name": "Alpha", "source": "crm", "source_id": "rec_1"}),
-        )
+    let leads = app.leads(&k);
+    let (_, a) = leads
+        .create(json!({"name": "Alpha", "source": "crm", "source_id": "rec_1"}))
         .await;
-    let (status, b) = app
-        .post(
-            &k,
-            "/leads",
-            json!({"name": "Alpha GmbH", "source": "crm", "source_id": "rec_1"}),
-        )
+    let (status, b) = leads
+        .create(json!({"name": "Alpha GmbH", "source": "crm", "source_id": "rec_1"}))
         .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(b["id"], a["id"]);
 
-    let (_, c) = app
-        .post(
-            &k,
-            "/leads",
-            json!({"name": "Le Bistro", "source": "maps", "city": "Lyon"}),
-        )
+    let (_, c) = leads
+        .create(json!({"name": "Le Bistro", "source": "maps", "city": "Lyon"}))
         .await;
-    let (status, d) = app
-        .post(
-            &k,
-            "/leads",
-            json!({"name": "le bistro", "source": "yelp", "city": "LYON"}),
-        )
+    let (status, d) = leads
+        .create(json!({"name": "le bistro", "source": "yelp", "city": "LYON"}))
         .await;
     assert_eq!(status, StatusCode::CREATED);
     assert_ne!(d["id"], c["id"]);
@@ -106,28 +89,17 @@ async fn a_source_id_match_merges_and_a_name_city_match_only_hints(pool: PgPool)
 async fn a_phone_match_merges_only_with_a_similar_name(pool: PgPool) {
     let app = TestApp::spawn(pool).await;
     let k = app.register().await.api_key;
-    let (_, a) = app
-        .post(
-            &k,
-            "/leads",
-            json!({"name": "Blue Bottle Coffee", "source": "s", "phone": "+1 (415) 555-0100"}),
-        )
+    let leads = app.leads(&k);
+    let (_, a) = leads
+        .create(json!({"name": "Blue Bottle Coffee", "source": "s", "phone": "+1 (415) 555-0100"}))
         .await;
-    let (status, b) = app
-        .post(
-            &k,
-            "/leads",
-            json!({"name": "Blue Bottle Cofee", "source": "s", "phone": "14155550100"}),
-        )
+    let (status, b) = leads
+        .create(json!({"name": "Blue Bottle Cofee", "source": "s", "phone": "14155550100"}))
         .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(b["id"], a["id"]);
-    let (status, c) = app
-        .post(
-            &k,
-            "/leads",
-            json!({"name": "Totally Different", "source": "s", "phone": "14155550100"}),
-        )
+    let (status, c) = leads
+        .create(json!({"name": "Totally Different", "source": "s", "phone": "14155550100"}))
         .await;
     assert_eq!(status, StatusCode::CREATED);
     assert_ne!(c["id"], a["id"]);
@@ -137,16 +109,12 @@ async fn a_phone_match_merges_only_with_a_similar_name(pool: PgPool) {
 async fn put_and_patch_update_partially_and_delete_answers_204_then_404(pool: PgPool) {
     let app = TestApp::spawn(pool).await;
     let k = app.register().await.api_key;
-    let (_, lead) = app
-        .post(
-            &k,
-            "/leads",
-            json!({"name": "Acme", "source": "web", "city": "Paris", "tags": ["a", "b"]}),
-        )
+    let leads = app.leads(&k);
+    let id = &leads
+        .create_id(json!({"name": "Acme", "source": "web", "city": "Paris", "tags": ["a", "b"]}))
         .await;
-    let id = lead["id"].as_str().unwrap();
 
-    let (status, put) = app.put(&k, &format!("/leads/{id}"), json!({"rating": 4.8, "city": "New York", "tags": ["c"], "id": "ignored", "score": 100})).await;
+    let (status, put) = leads.update(id, json!({"rating": 4.8, "city": "New York", "tags": ["c"], "id": "ignored", "score": 100})).await;
     assert_eq!(status, StatusCode::OK, "{put}");
     assert_eq!(put["city"], "New York");
     assert_eq!(put["rating"], 4.8);
@@ -154,22 +122,15 @@ async fn put_and_patch_update_partially_and_delete_answers_204_then_404(pool: Pg
     assert_eq!(put["name"], "Acme");
     assert_eq!(put["score"], 0.0);
 
-    let (status, patched) = app
-        .call(
-            Method::PATCH,
-            &format!("/leads/{id}"),
-            Some(&k),
-            Some(json!({"status": "contacted", "city": null})),
-        )
+    let (status, patched) = leads
+        .patch(id, json!({"status": "contacted", "city": null}))
         .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(patched["status"], "contacted");
     assert_eq!(patched["city"], serde_json::Value::Null);
 
     let resp = app
-        .client
-        .delete(format!("{}/leads/{id}", app.base))
-        .header("X-API-Key", &k)
+        .request(Method::DELETE, &format!("/leads/{id}"), Some(&k))
         .json(&json!({}))
         .send()
         .await
@@ -177,14 +138,10 @@ async fn put_and_patch_update_partially_and_delete_answers_204_then_404(pool: Pg
     assert_eq!(resp.status(), StatusCode::NO_CONTENT);
     assert!(resp.bytes().await.unwrap().is_empty());
 
-    let (status, body) = app
-        .call(Method::DELETE, &format!("/leads/{id}"), Some(&k), None)
-        .await;
+    let (status, body) = leads.delete(id).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_error(&body, "not_found");
-    let (status, _) = app
-        .put(&k, &format!("/leads/{id}"), json!({"city": "X"}))
-        .await;
+    let (status, _) = leads.update(id, json!({"city": "X"})).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
 
@@ -193,10 +150,10 @@ async fn a_merge_that_changes_nothing_moves_only_last_interaction_at(pool: PgPoo
     let app = TestApp::spawn(pool.clone()).await;
     let k = app.register().await.api_key;
     let body = json!({"name": "Acme", "source": "web", "email": "same@acme.com"});
-    let (_, first) = app.post(&k, "/leads", body.clone()).await;
+    let (_, first) = app.leads(&k).create(body.clone()).await;
     // Age the lead by a few seconds through its history, so "moved" is observable.
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
-    let (status, again) = app.post(&k, "/leads", body).await;
+    let (status, again) = app.leads(&k).create(body).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(again["updated_at"], first["updated_at"]);
     assert!(again["last_interaction_at"].as_i64() > first["last_interaction_at"].as_i64());
@@ -206,23 +163,13 @@ async fn a_merge_that_changes_nothing_moves_only_last_interaction_at(pool: PgPoo
 async fn updating_an_email_to_one_another_lead_holds_is_a_409_and_writes_nothing(pool: PgPool) {
     let app = TestApp::spawn(pool).await;
     let k = app.register().await.api_key;
-    app.post(
-        &k,
-        "/leads",
-        json!({"name": "A", "source": "s", "email": "taken@x.io"}),
-    )
-    .await;
-    let (_, b) = app
-        .post(&k, "/leads", json!({"name": "B", "source": "s"}))
+    let leads = app.leads(&k);
+    leads
+        .create(json!({"name": "A", "source": "s", "email": "taken@x.io"}))
         .await;
+    let b = leads.create_id(json!({"name": "B", "source": "s"})).await;
     let before = app.event_count().await;
-    let (status, body) = app
-        .put(
-            &k,
-            &format!("/leads/{}", b["id"].as_str().unwrap()),
-            json!({"email": "TAKEN@x.io"}),
-        )
-        .await;
+    let (status, body) = leads.update(&b, json!({"email": "TAKEN@x.io"})).await;
     assert_eq!(status, StatusCode::CONFLICT);
     assert_error(&body, "conflict");
     assert_eq!(app.event_count().await, before);

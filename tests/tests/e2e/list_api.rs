@@ -5,7 +5,7 @@
 #![allow(clippy::manual_is_multiple_of)] // the expected sets read best as i % n
 
 use leadstream_tests::{assert_error, TestApp};
-use reqwest::{Method, StatusCode};
+use reqwest::StatusCode;
 use serde_json::{json, Value};
 use sqlx::PgPool;
 use std::collections::BTreeSet;
@@ -43,19 +43,11 @@ async fn list_all(app: &TestApp, key: &str, params: &str) -> (StatusCode, Vec<Va
     let mut out = Vec::new();
     let mut cursor: Option<String> = None;
     loop {
-        let mut url = format!("{}/leads?limit=7&{params}", app.base);
+        let mut query = format!("limit=7&{params}");
         if let Some(c) = &cursor {
-            url.push_str(&format!("&cursor={c}"));
+            query.push_str(&format!("&cursor={c}"));
         }
-        let resp = app
-            .client
-            .get(url)
-            .header("X-API-Key", key)
-            .send()
-            .await
-            .unwrap();
-        let status = resp.status();
-        let body: Value = resp.json().await.unwrap();
+        let (status, body) = app.leads(key).list(&query).await;
         if status != StatusCode::OK {
             return (status, out, body);
         }
@@ -86,7 +78,7 @@ async fn every_operator_returns_exactly_the_leads_the_test_expects(pool: PgPool)
     let app = TestApp::spawn(pool).await;
     let k = app.register().await.api_key;
     let leads = data();
-    let (status, _) = app.post(&k, "/leads/batch", json!({"leads": leads})).await;
+    let (status, _) = app.leads(&k).create_batch(json!(leads)).await;
     assert_eq!(status, StatusCode::CREATED);
     type Pred = fn(usize) -> bool;
     let cases: Vec<(&str, Pred)> = vec![
@@ -160,13 +152,10 @@ async fn paging_follows_every_sort_in_order_without_repeats_or_gaps(pool: PgPool
     let app = TestApp::spawn(pool).await;
     let k = app.register().await.api_key;
     // Scores 0-18 in ties of four (the batch scores each lead as it creates it).
-    app.post(
-        &k,
-        "/scoring-rules",
-        json!({"name": "rated", "expression": "rating * 4"}),
-    )
-    .await;
-    app.post(&k, "/leads/batch", json!({"leads": data()})).await;
+    app.rules(&k)
+        .create(json!({"name": "rated", "expression": "rating * 4"}))
+        .await;
+    app.leads(&k).create_batch(json!(data())).await;
     let (status, high, body) = list_all(&app, &k, "filter=and.gte.score.10").await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(
@@ -228,7 +217,8 @@ async fn paging_under_concurrent_inserts_and_deletes_never_repeats_or_skips_a_st
 ) {
     let app = TestApp::spawn(pool).await;
     let k = app.register().await.api_key;
-    let (_, stable) = app.post(&k, "/leads/batch", json!({"leads": data()})).await;
+    let leads = app.leads(&k);
+    let (_, stable) = leads.create_batch(json!(data())).await;
     let stable_ids: BTreeSet<String> = stable["created"]
         .as_array()
         .unwrap()
@@ -240,41 +230,22 @@ async fn paging_under_concurrent_inserts_and_deletes_never_repeats_or_skips_a_st
     let mut round = 0;
     loop {
         // Between pages: insert new leads and delete some of the ones inserted before.
-        let (_, fresh) = app
-            .post(
-                &k,
-                "/leads/batch",
-                json!({"leads": [
-                    {"name": format!("Churn {round} a"), "source": "s", "rating": 2.5},
-                    {"name": format!("Churn {round} b"), "source": "s", "rating": 4.5}
-                ]}),
-            )
+        let (_, fresh) = leads
+            .create_batch(json!([
+                {"name": format!("Churn {round} a"), "source": "s", "rating": 2.5},
+                {"name": format!("Churn {round} b"), "source": "s", "rating": 4.5}
+            ]))
             .await;
         if round > 0 {
             let id = fresh["created"][0]["id"].clone();
-            app.call(
-                Method::DELETE,
-                "/leads/batch",
-                Some(&k),
-                Some(json!({"ids": [id]})),
-            )
-            .await;
+            leads.delete_batch(json!([id])).await;
         }
         round += 1;
-        let mut url = format!("{}/leads?limit=5&sort_by=rating&sort_order=DESC", app.base);
+        let mut query = "limit=5&sort_by=rating&sort_order=DESC".to_owned();
         if let Some(c) = &cursor {
-            url.push_str(&format!("&cursor={c}"));
+            query.push_str(&format!("&cursor={c}"));
         }
-        let body: Value = app
-            .client
-            .get(url)
-            .header("X-API-Key", &k)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let (_, body) = leads.list(&query).await;
         seen.extend(
             body["leads"]
                 .as_array()
@@ -296,7 +267,8 @@ async fn paging_under_concurrent_inserts_and_deletes_never_repeats_or_skips_a_st
 async fn bad_filters_sorts_and_cursors_are_400_in_the_error_shape(pool: PgPool) {
     let app = TestApp::spawn(pool).await;
     let k = app.register().await.api_key;
-    app.post(&k, "/leads/batch", json!({"leads": data()})).await;
+    let leads = app.leads(&k);
+    leads.create_batch(json!(data())).await;
     for (params, code) in [
         ("filter=and.between.rating.4", "invalid_filter"),
         ("filter=and.eq.planet.mars", "invalid_filter"),
@@ -305,79 +277,42 @@ async fn bad_filters_sorts_and_cursors_are_400_in_the_error_shape(pool: PgPool) 
         ("limit=many", "bad_request"),
         ("cursor=garbage", "invalid_cursor"),
     ] {
-        let resp = app
-            .client
-            .get(format!("{}/leads?{params}", app.base))
-            .header("X-API-Key", &k)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(resp.status(), StatusCode::BAD_REQUEST, "{params}");
-        assert_error(&resp.json().await.unwrap(), code);
+        let (status, body) = leads.list(params).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{params}");
+        assert_error(&body, code);
     }
-    let first: Value = app
-        .client
-        .get(format!("{}/leads?limit=5&sort_by=rating", app.base))
-        .header("X-API-Key", &k)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (_, first) = leads.list("limit=5&sort_by=rating").await;
     let cursor = first["next_cursor"].as_str().unwrap();
     for params in [
         format!("sort_by=name&cursor={cursor}"),
         format!("sort_by=rating&sort_order=desc&cursor={cursor}"),
     ] {
-        let resp = app
-            .client
-            .get(format!("{}/leads?{params}", app.base))
-            .header("X-API-Key", &k)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(resp.status(), StatusCode::BAD_REQUEST, "{params}");
-        assert_error(&resp.json().await.unwrap(), "invalid_cursor");
+        let (status, body) = leads.list(&params).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{params}");
+        assert_error(&body, "invalid_cursor");
     }
     let mut tampered = cursor.to_owned();
     let flip = if tampered.starts_with('e') { "f" } else { "e" };
     tampered.replace_range(0..1, flip);
-    let resp = app
-        .client
-        .get(format!(
-            "{}/leads?sort_by=rating&cursor={tampered}",
-            app.base
-        ))
-        .header("X-API-Key", &k)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+    let (status, _) = leads
+        .list(&format!("sort_by=rating&cursor={tampered}"))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
 }
 
 #[sqlx::test(migrator = "shared::db::MIGRATOR")]
 async fn lists_are_tenant_scoped_and_see_the_callers_last_write(pool: PgPool) {
     let app = TestApp::spawn(pool).await;
     let (alice, bob) = (app.register().await.api_key, app.register().await.api_key);
-    app.post(&alice, "/leads/batch", json!({"leads": data()}))
-        .await;
+    app.leads(&alice).create_batch(json!(data())).await;
     let (status, got, _) = list_all(&app, &bob, "").await;
     assert_eq!((status, got.len()), (StatusCode::OK, 0));
     for i in 0..15 {
-        let (_, lead) = app
-            .post(
-                &bob,
-                "/leads",
-                json!({"name": format!("Bob {i}"), "source": "s"}),
-            )
+        let bobs = app.leads(&bob);
+        let id = bobs
+            .create_id(json!({"name": format!("Bob {i}"), "source": "s"}))
             .await;
-        app.put(
-            &bob,
-            &format!("/leads/{}", lead["id"].as_str().unwrap()),
-            json!({"city": "Oslo"}),
-        )
-        .await;
+        bobs.update(&id, json!({"city": "Oslo"})).await;
         let (_, got, _) = list_all(&app, &bob, "filter=and.eq.city.oslo").await;
         assert_eq!(got.len(), i + 1, "update-then-list {i}");
     }

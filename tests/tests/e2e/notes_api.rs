@@ -8,37 +8,21 @@ use serde_json::{json, Value};
 use sqlx::PgPool;
 
 async fn lead(app: &TestApp, key: &str) -> String {
-    let (status, lead) = app
-        .post(key, "/leads", json!({"name": "Noted", "source": "s"}))
-        .await;
-    assert_eq!(status, StatusCode::CREATED);
-    lead["id"].as_str().unwrap().to_owned()
-}
-
-async fn notes(app: &TestApp, key: &str, lead: &str) -> (StatusCode, Value) {
-    app.call(
-        Method::GET,
-        &format!("/leads/{lead}/notes"),
-        Some(key),
-        None,
-    )
-    .await
+    let lead = json!({"name": "Noted", "source": "s"});
+    app.leads(key).create_id(lead).await
 }
 
 #[sqlx::test(migrator = "shared::db::MIGRATOR")]
 async fn notes_are_added_listed_edited_and_deleted(pool: PgPool) {
     let app = TestApp::spawn(pool.clone()).await;
     let k = app.register().await.api_key;
+    let notes = app.notes(&k);
     let id = lead(&app, &k).await;
-    let (status, body) = notes(&app, &k, &id).await;
+    let (status, body) = notes.list(&id).await;
     assert_eq!((status, body), (StatusCode::OK, json!({"notes": []})));
 
-    let (status, first) = app
-        .post(
-            &k,
-            &format!("/leads/{id}/notes"),
-            json!({"content": "  Called, wants a demo "}),
-        )
+    let (status, first) = notes
+        .add(&id, json!({"content": "  Called, wants a demo "}))
         .await;
     assert_eq!(status, StatusCode::CREATED, "{first}");
     let note_id = first["id"].as_str().unwrap().to_owned();
@@ -49,16 +33,10 @@ async fn notes_are_added_listed_edited_and_deleted(pool: PgPool) {
     assert_eq!(first["lead_id"], json!(id));
     assert_eq!(first["content"], json!("Called, wants a demo"));
     assert!(first["created_at"].is_i64() && first["updated_at"].is_i64());
-    let (_, second) = app
-        .post(
-            &k,
-            &format!("/leads/{id}/notes"),
-            json!({"content": "Sent the quote"}),
-        )
-        .await;
+    let (_, second) = notes.add(&id, json!({"content": "Sent the quote"})).await;
 
     // Read-your-writes: listed at once, oldest first.
-    let (_, body) = notes(&app, &k, &id).await;
+    let (_, body) = notes.list(&id).await;
     let contents: Vec<&str> = body["notes"]
         .as_array()
         .unwrap()
@@ -68,12 +46,8 @@ async fn notes_are_added_listed_edited_and_deleted(pool: PgPool) {
     assert_eq!(contents, ["Called, wants a demo", "Sent the quote"]);
     assert_eq!(body["notes"][0], first);
 
-    let (status, edited) = app
-        .put(
-            &k,
-            &format!("/notes/{note_id}"),
-            json!({"content": "Demo booked"}),
-        )
+    let (status, edited) = notes
+        .edit(&note_id, json!({"content": "Demo booked"}))
         .await;
     assert_eq!(status, StatusCode::OK, "{edited}");
     assert_eq!(
@@ -88,14 +62,12 @@ async fn notes_are_added_listed_edited_and_deleted(pool: PgPool) {
             first["created_at"].clone()
         )
     );
-    let (_, body) = notes(&app, &k, &id).await;
+    let (_, body) = notes.list(&id).await;
     assert_eq!(body["notes"][0]["content"], json!("Demo booked"));
 
-    let (status, body) = app
-        .call(Method::DELETE, &format!("/notes/{note_id}"), Some(&k), None)
-        .await;
+    let (status, body) = notes.delete(&note_id).await;
     assert_eq!((status, body), (StatusCode::NO_CONTENT, Value::Null));
-    let (_, body) = notes(&app, &k, &id).await;
+    let (_, body) = notes.list(&id).await;
     assert_eq!(body["notes"].as_array().unwrap().len(), 1);
     assert_eq!(body["notes"][0]["id"], second["id"]);
     for (method, body) in [
@@ -129,9 +101,9 @@ async fn notes_are_added_listed_edited_and_deleted(pool: PgPool) {
 
     // A rebuild of the read model gives the same notes.
     wait_for_projection(&pool).await;
-    let (_, before) = notes(&app, &k, &id).await;
+    let (_, before) = notes.list(&id).await;
     projector::rebuild::rebuild(&pool, |_| {}).await.unwrap();
-    let (_, after) = notes(&app, &k, &id).await;
+    let (_, after) = notes.list(&id).await;
     assert_eq!(before, after);
 }
 
@@ -139,10 +111,9 @@ async fn notes_are_added_listed_edited_and_deleted(pool: PgPool) {
 async fn bad_notes_and_unknown_ids_are_refused(pool: PgPool) {
     let app = TestApp::spawn(pool).await;
     let k = app.register().await.api_key;
+    let notes = app.notes(&k);
     let id = lead(&app, &k).await;
-    let (_, note) = app
-        .post(&k, &format!("/leads/{id}/notes"), json!({"content": "ok"}))
-        .await;
+    let (_, note) = notes.add(&id, json!({"content": "ok"})).await;
     let note_id = note["id"].as_str().unwrap().to_owned();
     let before = app.lead_event_count().await;
     for body in [
@@ -152,18 +123,14 @@ async fn bad_notes_and_unknown_ids_are_refused(pool: PgPool) {
         json!({"content": 7}),
         json!({"content": "x".repeat(10_001)}),
     ] {
-        let (status, answer) = app
-            .post(&k, &format!("/leads/{id}/notes"), body.clone())
-            .await;
+        let (status, answer) = notes.add(&id, body.clone()).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
         assert_error(&answer, "bad_request");
         assert!(
             answer["message"].as_str().unwrap().contains("'content'"),
             "{answer}"
         );
-        let (status, _) = app
-            .put(&k, &format!("/notes/{note_id}"), body.clone())
-            .await;
+        let (status, _) = notes.edit(&note_id, body.clone()).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
     }
     for path in [
@@ -172,7 +139,7 @@ async fn bad_notes_and_unknown_ids_are_refused(pool: PgPool) {
     ] {
         let (status, _) = app.post(&k, &path, json!({"content": "x"})).await;
         assert_eq!(status, StatusCode::NOT_FOUND, "{path}");
-        let (status, _) = app.call(Method::GET, &path, Some(&k), None).await;
+        let (status, _) = app.get(&k, &path).await;
         assert_eq!(status, StatusCode::NOT_FOUND, "{path}");
     }
     for note in [
@@ -180,21 +147,16 @@ async fn bad_notes_and_unknown_ids_are_refused(pool: PgPool) {
         format!("note_{}", uuid::Uuid::new_v4()),
         note_id[5..].to_owned(),
     ] {
-        let (status, _) = app
-            .put(&k, &format!("/notes/{note}"), json!({"content": "x"}))
-            .await;
+        let (status, _) = notes.edit(&note, json!({"content": "x"})).await;
         assert_eq!(status, StatusCode::NOT_FOUND, "{note}");
     }
     assert_eq!(app.lead_event_count().await, before, "nothing written");
 
     // Notes go with their lead.
-    app.call(Method::DELETE, &format!("/leads/{id}"), Some(&k), None)
-        .await;
-    let (status, _) = notes(&app, &k, &id).await;
+    app.leads(&k).delete(&id).await;
+    let (status, _) = notes.list(&id).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    let (status, _) = app
-        .put(&k, &format!("/notes/{note_id}"), json!({"content": "x"}))
-        .await;
+    let (status, _) = notes.edit(&note_id, json!({"content": "x"})).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
 
@@ -204,11 +166,8 @@ async fn another_accounts_notes_are_404(pool: PgPool) {
     let (alice, bob) = (app.register().await.api_key, app.register().await.api_key);
     let id = lead(&app, &alice).await;
     let (_, note) = app
-        .post(
-            &alice,
-            &format!("/leads/{id}/notes"),
-            json!({"content": "private"}),
-        )
+        .notes(&alice)
+        .add(&id, json!({"content": "private"}))
         .await;
     let note_id = note["id"].as_str().unwrap();
     for (method, path, body) in [
@@ -229,6 +188,6 @@ async fn another_accounts_notes_are_404(pool: PgPool) {
         assert_eq!(status, StatusCode::NOT_FOUND, "{method} {path}");
         assert_error(&answer, "not_found");
     }
-    let (_, body) = notes(&app, &alice, &id).await;
+    let (_, body) = app.notes(&alice).list(&id).await;
     assert_eq!(body["notes"][0]["content"], json!("private"));
 }

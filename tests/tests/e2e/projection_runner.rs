@@ -1,11 +1,12 @@
 //! The projection runner against real Postgres: every event applied once, in order, with the
-//! checkpoint in the same transaction; a crash mid-batch loses and doubles nothing; two
-//! replicas never both apply an event; a NOTIFY wakes the runner without waiting for a poll.
+//! checkpoint in the same transaction; a crash mid-batch loses and doubles nothing; replicas
+//! take turns and never both apply an event; a NOTIFY wakes the runner without waiting for a poll.
 
+use leadstream_tests::{eventually, wide_pool, FOLLOWER_BOUND};
 use projector::runner::{checkpoint, run, step, Projection, ProjectionConfig, ProjectionError};
 use serde_json::json;
 use shared::events::{EventMetadata, NewEvent, StoredEvent};
-use shared::store::{append, ExpectedVersion, LogPosition, StreamAppend};
+use shared::store::{append, lock_checkpoint, ExpectedVersion, LogPosition, StreamAppend};
 use sqlx::{PgConnection, PgPool};
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
@@ -86,19 +87,18 @@ async fn append_events(pool: &PgPool, n: usize) -> Vec<i64> {
 /// Waits until the tail hands out all `n` events (another test's open transaction elsewhere in
 /// the cluster can hold them back for a moment; the tail waits, it never skips).
 async fn wait_visible(pool: &PgPool, n: usize) {
-    for _ in 0..400 {
-        let mut conn = pool.acquire().await.unwrap();
-        if shared::store::tail(&mut conn, LogPosition::START, 10_000)
-            .await
-            .unwrap()
-            .len()
-            >= n
-        {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    panic!("events never became visible to the tail");
+    eventually(
+        &format!("{n} events visible to the tail"),
+        FOLLOWER_BOUND,
+        async || {
+            let mut conn = pool.acquire().await.unwrap();
+            let visible = shared::store::tail(&mut conn, LogPosition::START, 10_000)
+                .await
+                .unwrap();
+            (visible.len() >= n).then_some(())
+        },
+    )
+    .await
 }
 
 async fn seen(pool: &PgPool) -> Vec<i64> {
@@ -110,18 +110,18 @@ async fn seen(pool: &PgPool) -> Vec<i64> {
 
 /// Waits until the recorder's checkpoint has passed every committed event.
 async fn wait_for_checkpoint(pool: &PgPool) {
-    for _ in 0..200 {
-        let mut conn = pool.acquire().await.unwrap();
-        if shared::store::has_passed(&mut conn, "test-recorder", None)
-            .await
-            .unwrap()
-        {
-            return;
-        }
-        drop(conn);
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    panic!("the checkpoint never passed every event");
+    eventually(
+        "the checkpoint passes every event",
+        FOLLOWER_BOUND,
+        async || {
+            let mut conn = pool.acquire().await.unwrap();
+            shared::store::has_passed(&mut conn, "test-recorder", None)
+                .await
+                .unwrap()
+                .then_some(())
+        },
+    )
+    .await
 }
 
 #[sqlx::test(migrator = "shared::db::MIGRATOR")]
@@ -170,21 +170,61 @@ async fn a_crash_mid_batch_rolls_back_rows_and_checkpoint_and_the_restart_applie
     assert_eq!(seen(&pool).await, positions);
 }
 
+const REPLICAS: [&str; 3] = ["one", "two", "three"];
+
+/// Replicas take turns on the checkpoint row. The test holds the row until all three replicas
+/// wait for it, with a full batch for each already committed: Postgres hands a row lock to its
+/// waiters in turn, so each replica applies a batch; writers append meanwhile, and still every
+/// event is applied exactly once, in order.
 #[sqlx::test(migrator = "shared::db::MIGRATOR")]
-async fn two_replicas_running_together_never_both_apply_an_event(pool: PgPool) {
+async fn replicas_running_together_take_turns_and_never_both_apply_an_event(pool: PgPool) {
+    // Each replica holds a listener and a step's connection: more than the test's five.
+    let pool = wide_pool(&pool, 16).await;
     setup(&pool).await;
-    let shutdown = CancellationToken::new();
     let config = ProjectionConfig {
         batch_size: 7,
         poll_interval: Duration::from_millis(20),
     };
-    let r1 = tokio::spawn(run(
-        pool.clone(),
-        recorder("one"),
-        config.clone(),
-        shutdown.clone(),
-    ));
-    let r2 = tokio::spawn(run(pool.clone(), recorder("two"), config, shutdown.clone()));
+    let mut positions = append_events(&pool, 7 * REPLICAS.len()).await;
+    wait_visible(&pool, positions.len()).await;
+    // The checkpoint row, committed; then held by the test.
+    lock_checkpoint(&mut pool.acquire().await.unwrap(), "test-recorder")
+        .await
+        .unwrap();
+    let mut gate = pool.begin().await.unwrap();
+    lock_checkpoint(&mut gate, "test-recorder").await.unwrap();
+
+    let shutdown = CancellationToken::new();
+    let replicas: Vec<_> = REPLICAS
+        .into_iter()
+        .map(|name| {
+            tokio::spawn(run(
+                pool.clone(),
+                recorder(name),
+                config.clone(),
+                shutdown.clone(),
+            ))
+        })
+        .collect();
+    eventually(
+        "every replica waits for the checkpoint row",
+        FOLLOWER_BOUND,
+        async || {
+            let waiting: i64 = sqlx::query_scalar(
+                "SELECT count(*) FROM pg_stat_activity
+                 WHERE datname = current_database() AND wait_event_type = 'Lock'",
+            )
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+            if waiting >= replicas.len() as i64 {
+                Ok(())
+            } else {
+                Err(format!("{waiting} waiting"))
+            }
+        },
+    )
+    .await;
     let writers: Vec<_> = (0..4)
         .map(|_| {
             let pool = pool.clone();
@@ -197,26 +237,30 @@ async fn two_replicas_running_together_never_both_apply_an_event(pool: PgPool) {
             })
         })
         .collect();
-    let mut positions = Vec::new();
+    gate.commit().await.unwrap();
     for w in writers {
         positions.extend(w.await.unwrap());
     }
     positions.sort_unstable();
     wait_for_checkpoint(&pool).await;
     shutdown.cancel();
-    r1.await.unwrap();
-    r2.await.unwrap();
+    for r in replicas {
+        r.await.unwrap();
+    }
 
     assert_eq!(
         seen(&pool).await,
         positions,
-        "each of the 180 events exactly once, in order"
+        "each of the 201 events exactly once, in order"
     );
-    let replicas: i64 = sqlx::query_scalar("SELECT count(DISTINCT replica) FROM seen")
-        .fetch_one(&pool)
-        .await
-        .unwrap();
-    assert!(replicas >= 1);
+    let applied: Vec<String> =
+        sqlx::query_scalar("SELECT DISTINCT replica FROM seen ORDER BY replica")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+    let mut all = REPLICAS.map(str::to_owned);
+    all.sort_unstable();
+    assert_eq!(applied, all, "every replica took its turn");
 }
 
 #[sqlx::test(migrator = "shared::db::MIGRATOR")]
@@ -235,7 +279,7 @@ async fn a_new_event_wakes_the_runner_without_waiting_for_the_poll(pool: PgPool)
     ));
     tokio::time::sleep(Duration::from_millis(200)).await; // let it catch up and listen
     let positions = append_events(&pool, 1).await;
-    wait_for_checkpoint(&pool).await; // 5 s at most, against a 600 s poll
+    wait_for_checkpoint(&pool).await; // 60 s at most, against a 600 s poll
     shutdown.cancel();
     runner.await.unwrap();
     assert_eq!(seen(&pool).await, positions);

@@ -2,7 +2,7 @@
 //! once an account's sliding window is full (all its keys together), nothing written by a refused request, the window
 //! sliding, and the limit holding across two edge replicas racing for the last slot.
 
-use leadstream_tests::{assert_error, Options, TestApp};
+use leadstream_tests::{assert_error, eventually, Options, TestApp};
 use query_service::ratelimit::UNLIMITED;
 use reqwest::{Method, Response, StatusCode};
 use serde_json::json;
@@ -33,35 +33,25 @@ fn free_plan(requests: u64) -> Options {
     }
 }
 
-async fn send(app: &TestApp, method: Method, path: &str, key: Option<&str>) -> Response {
-    let mut req = app.client.request(method, format!("{}{path}", app.base));
-    if let Some(key) = key {
-        req = req.header("X-API-Key", key);
-    }
-    req.send().await.unwrap()
-}
-
 #[sqlx::test(migrator = "shared::db::MIGRATOR")]
 async fn every_answer_carries_the_headers_even_errors_preflights_and_public_routes(pool: PgPool) {
     let app = TestApp::spawn(pool).await;
     let key = app.register().await.api_key;
     let k = Some(key.as_str());
     let answers = [
-        send(&app, Method::GET, "/leads", k).await,
-        send(&app, Method::GET, "/leads/cl_nope", k).await,
-        send(&app, Method::GET, "/no/such/route", k).await,
-        send(&app, Method::PATCH, "/leads/batch", k).await,
-        send(&app, Method::GET, "/leads", None).await,
-        send(
-            &app,
+        app.send(Method::GET, "/leads", k).await,
+        app.send(Method::GET, "/leads/cl_nope", k).await,
+        app.send(Method::GET, "/no/such/route", k).await,
+        app.send(Method::PATCH, "/leads/batch", k).await,
+        app.send(Method::GET, "/leads", None).await,
+        app.send(
             Method::GET,
             "/leads",
             Some("sk_live_00000000000000000000000000000000"),
         )
         .await,
-        send(&app, Method::POST, "/login", None).await,
-        app.client
-            .request(Method::OPTIONS, format!("{}/leads", app.base))
+        app.send(Method::POST, "/login", None).await,
+        app.request(Method::OPTIONS, "/leads", None)
             .header("Origin", "https://app.example")
             .header("Access-Control-Request-Method", "POST")
             .header("Access-Control-Request-Headers", "x-api-key")
@@ -92,23 +82,21 @@ async fn a_full_window_answers_429_with_retry_after_and_writes_nothing(pool: PgP
 
     // Unauthenticated and bad-key requests are not counted.
     for _ in 0..5 {
-        let resp = send(&app, Method::GET, "/leads", None).await;
+        let resp = app.send(Method::GET, "/leads", None).await;
         assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
         assert_eq!(figures(&resp), (3, 3));
     }
 
     let mut remaining = Vec::new();
     for path in ["/leads", "/leads/cl_nope", "/no/such/route"] {
-        let resp = send(&app, Method::GET, path, Some(key)).await;
+        let resp = app.send(Method::GET, path, Some(key)).await;
         remaining.push(figures(&resp));
     }
     assert_eq!(remaining, [(3, 2), (3, 1), (3, 0)], "errors count too");
 
     let events_before = app.event_count().await;
     let resp = app
-        .client
-        .post(format!("{}/leads", app.base))
-        .header("X-API-Key", key)
+        .request(Method::POST, "/leads", Some(key))
         .json(&json!({"name": "Refused", "source": "test"}))
         .send()
         .await
@@ -143,28 +131,14 @@ async fn a_full_window_answers_429_with_retry_after_and_writes_nothing(pool: PgP
 
     // The window is per account: a key from a new login shares the full window (a login
     // must not buy a fresh budget).
-    let (status, body) = app
-        .call(
-            Method::POST,
-            "/login",
-            None,
-            Some(json!({"email": email_of(&app, &account.account_id).await, "password": "correct horse battery"})),
-        )
+    let (status, body) = app.login(json!({"email": app.email_of(&account.account_id).await, "password": "correct horse battery"}))
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let second = body["api_key"].as_str().unwrap();
-    let resp = send(&app, Method::GET, "/leads", Some(second)).await;
+    let resp = app.send(Method::GET, "/leads", Some(second)).await;
     assert_eq!(resp.status(), StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(figures(&resp), (3, 0));
     assert_error(&resp.json().await.unwrap(), "rate_limit_exceeded");
-}
-
-async fn email_of(app: &TestApp, account_id: &str) -> String {
-    sqlx::query_scalar("SELECT email FROM accounts WHERE account_id = $1::uuid")
-        .bind(account_id)
-        .fetch_one(&app.pool)
-        .await
-        .unwrap()
 }
 
 #[sqlx::test(migrator = "shared::db::MIGRATOR")]
@@ -176,15 +150,15 @@ async fn the_window_slides_and_retry_after_is_when_a_slot_frees(pool: PgPool) {
     let app = TestApp::spawn_with(pool, options).await;
     let key = app.register().await.api_key;
     assert_eq!(
-        send(&app, Method::GET, "/leads", Some(&key)).await.status(),
+        app.send(Method::GET, "/leads", Some(&key)).await.status(),
         200
     );
     tokio::time::sleep(Duration::from_millis(1100)).await;
     assert_eq!(
-        send(&app, Method::GET, "/leads", Some(&key)).await.status(),
+        app.send(Method::GET, "/leads", Some(&key)).await.status(),
         200
     );
-    let refused = send(&app, Method::GET, "/leads", Some(&key)).await;
+    let refused = app.send(Method::GET, "/leads", Some(&key)).await;
     assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
     // The first hit (≈1 s ago) leaves the 3 s window in ≈2 s, not in 3.
     let retry: u64 = refused.headers()["retry-after"]
@@ -194,7 +168,7 @@ async fn the_window_slides_and_retry_after_is_when_a_slot_frees(pool: PgPool) {
         .unwrap();
     assert!((1..=2).contains(&retry), "Retry-After {retry}");
     tokio::time::sleep(Duration::from_secs(retry)).await;
-    let resp = send(&app, Method::GET, "/leads", Some(&key)).await;
+    let resp = app.send(Method::GET, "/leads", Some(&key)).await;
     assert_eq!(resp.status(), StatusCode::OK, "one slot freed");
     assert_eq!(figures(&resp), (2, 0));
 }
@@ -216,7 +190,7 @@ async fn two_replicas_never_both_spend_the_last_slot(pool: PgPool) {
     let key = account.api_key.clone();
     // One of the two slots used: one is left.
     assert_eq!(
-        send(&a, Method::GET, "/leads", Some(&key)).await.status(),
+        a.send(Method::GET, "/leads", Some(&key)).await.status(),
         200
     );
     // Requests are counted per account.
@@ -235,11 +209,13 @@ async fn two_replicas_never_both_spend_the_last_slot(pool: PgPool) {
         .await
         .unwrap();
     let (ka, kb) = (key.clone(), key.clone());
-    let ra = tokio::spawn(async move { send(&a, Method::GET, "/leads", Some(&ka)).await });
-    let rb = tokio::spawn(async move { send(&b, Method::GET, "/leads", Some(&kb)).await });
+    let ra = tokio::spawn(async move { a.send(Method::GET, "/leads", Some(&ka)).await });
+    let rb = tokio::spawn(async move { b.send(Method::GET, "/leads", Some(&kb)).await });
     // Both wait on the lock.
-    let waiting = async {
-        loop {
+    eventually(
+        "both replicas reach the limiter",
+        Duration::from_secs(10),
+        async || {
             let n: i64 = sqlx::query_scalar(
                 "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted
                    AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
@@ -248,14 +224,13 @@ async fn two_replicas_never_both_spend_the_last_slot(pool: PgPool) {
             .await
             .unwrap();
             if n == 2 {
-                break;
+                Ok(())
+            } else {
+                Err(format!("{n} waiting"))
             }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-    };
-    tokio::time::timeout(Duration::from_secs(10), waiting)
-        .await
-        .expect("both replicas reach the limiter");
+        },
+    )
+    .await;
     sqlx::query("SELECT pg_advisory_unlock(hashtextextended('rate:' || $1::text, 0))")
         .bind(key_id)
         .execute(&mut gate)

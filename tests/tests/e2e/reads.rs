@@ -9,12 +9,8 @@ use std::time::{Duration, Instant};
 
 async fn get(app: &TestApp, key: &str, id: &str) -> (StatusCode, Option<String>, Value) {
     let resp = app
-        .client
-        .get(format!("{}/leads/{id}", app.base))
-        .header("X-API-Key", key)
-        .send()
-        .await
-        .unwrap();
+        .send(Method::GET, &format!("/leads/{id}"), Some(key))
+        .await;
     let status = resp.status();
     let consistency = resp
         .headers()
@@ -27,11 +23,10 @@ async fn get(app: &TestApp, key: &str, id: &str) -> (StatusCode, Option<String>,
 async fn create_then_get_and_update_then_get_are_never_stale(pool: PgPool) {
     let app = TestApp::spawn(pool).await;
     let k = app.register().await.api_key;
+    let leads = app.leads(&k);
     for i in 0..40 {
-        let (_, created) = app
-            .post(
-                &k,
-                "/leads",
+        let (_, created) = leads
+            .create(
                 json!({"name": format!("Lead {i}"), "source": "s", "city": "Oslo", "tags": ["a"]}),
             )
             .await;
@@ -48,13 +43,7 @@ async fn create_then_get_and_update_then_get_are_never_stale(pool: PgPool) {
             "the read model answers exactly what the write answered"
         );
 
-        let (_, updated) = app
-            .put(
-                &k,
-                &format!("/leads/{id}"),
-                json!({"city": format!("City {i}")}),
-            )
-            .await;
+        let (_, updated) = leads.update(id, json!({"city": format!("City {i}")})).await;
         let (_, _, got) = get(&app, &k, id).await;
         assert_eq!(
             got["city"], updated["city"],
@@ -67,12 +56,11 @@ async fn create_then_get_and_update_then_get_are_never_stale(pool: PgPool) {
 async fn a_deleted_lead_reads_404_right_after_the_delete(pool: PgPool) {
     let app = TestApp::spawn(pool).await;
     let k = app.register().await.api_key;
-    let (_, lead) = app
-        .post(&k, "/leads", json!({"name": "Short-lived", "source": "s"}))
+    let leads = app.leads(&k);
+    let id = &leads
+        .create_id(json!({"name": "Short-lived", "source": "s"}))
         .await;
-    let id = lead["id"].as_str().unwrap();
-    app.call(Method::DELETE, &format!("/leads/{id}"), Some(&k), None)
-        .await;
+    leads.delete(id).await;
     let (status, _, body) = get(&app, &k, id).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_error(&body, "not_found");
@@ -82,10 +70,10 @@ async fn a_deleted_lead_reads_404_right_after_the_delete(pool: PgPool) {
 async fn reads_are_tenant_scoped_and_malformed_ids_are_404(pool: PgPool) {
     let app = TestApp::spawn(pool).await;
     let (alice, bob) = (app.register().await.api_key, app.register().await.api_key);
-    let (_, lead) = app
-        .post(&alice, "/leads", json!({"name": "Private", "source": "s"}))
+    let id = &app
+        .leads(&alice)
+        .create_id(json!({"name": "Private", "source": "s"}))
         .await;
-    let id = lead["id"].as_str().unwrap();
     assert_eq!(get(&app, &alice, id).await.0, StatusCode::OK);
     let (status, _, body) = get(&app, &bob, id).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
@@ -97,12 +85,7 @@ async fn reads_are_tenant_scoped_and_malformed_ids_are_404(pool: PgPool) {
             "{bad}"
         );
     }
-    let resp = app
-        .client
-        .get(format!("{}/leads/{id}", app.base))
-        .send()
-        .await
-        .unwrap();
+    let resp = app.send(Method::GET, &format!("/leads/{id}"), None).await;
     assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
 }
 
@@ -115,11 +98,12 @@ async fn past_the_bound_a_read_answers_what_it_has_and_says_it_may_be_stale(pool
     };
     let app = TestApp::spawn_with(pool, options).await;
     let k = app.register().await.api_key;
-    let (_, lead) = app
-        .post(&k, "/leads", json!({"name": "Unprojected", "source": "s"}))
+    let id = app
+        .leads(&k)
+        .create_id(json!({"name": "Unprojected", "source": "s"}))
         .await;
     let started = Instant::now();
-    let (status, consistency, _) = get(&app, &k, lead["id"].as_str().unwrap()).await;
+    let (status, consistency, _) = get(&app, &k, &id).await;
     assert_eq!(
         status,
         StatusCode::NOT_FOUND,
@@ -136,24 +120,17 @@ async fn past_the_bound_a_read_answers_what_it_has_and_says_it_may_be_stale(pool
 async fn writes_on_a_read_path_still_reach_the_command_side(pool: PgPool) {
     let app = TestApp::spawn(pool).await;
     let k = app.register().await.api_key;
-    let (_, lead) = app
-        .post(&k, "/leads", json!({"name": "Both", "source": "s"}))
+    let leads = app.leads(&k);
+    let id = &leads
+        .create_id(json!({"name": "Both", "source": "s"}))
         .await;
-    let path = format!("/leads/{}", lead["id"].as_str().unwrap());
-    let (status, _) = app.put(&k, &path, json!({"city": "Riga"})).await;
+    let (status, _) = leads.update(id, json!({"city": "Riga"})).await;
     assert_eq!(status, StatusCode::OK);
-    let (status, body) = app
-        .call(
-            Method::PATCH,
-            &path,
-            Some(&k),
-            Some(json!({"city": "Vilnius"})),
-        )
-        .await;
+    let (status, body) = leads.patch(id, json!({"city": "Vilnius"})).await;
     assert_eq!(
         (status, body["city"].as_str()),
         (StatusCode::OK, Some("Vilnius"))
     );
-    let (status, _) = app.call(Method::DELETE, &path, Some(&k), None).await;
+    let (status, _) = leads.delete(id).await;
     assert_eq!(status, StatusCode::NO_CONTENT);
 }

@@ -6,7 +6,7 @@ use async_nats::jetstream;
 use command_service::config::RelayConfig;
 use command_service::relay::{load_checkpoint, publish_events, try_lead, Relay};
 use futures::StreamExt;
-use leadstream_tests::{nats_url, Options, TestApp};
+use leadstream_tests::{eventually, nats_url, Account, Options, TestApp, FOLLOWER_BOUND};
 use serde_json::{json, Value};
 use shared::nats::{tenant_subjects, STREAM_NAME};
 use shared::store::{tail, LogPosition};
@@ -37,6 +37,18 @@ async fn relay(pool: &PgPool) -> Relay {
     Relay::new(pool.clone(), nats, config)
 }
 
+/// A test app without its relay (the test runs its own), and an account with its tenant id.
+async fn app_without_relay(pool: &PgPool) -> (TestApp, Account, Uuid) {
+    let options = Options {
+        relay: false,
+        ..Options::default()
+    };
+    let app = TestApp::spawn_with(pool.clone(), options).await;
+    let acct = app.register().await;
+    let tenant = Uuid::parse_str(&acct.account_id).unwrap();
+    (app, acct, tenant)
+}
+
 /// How many messages the stream holds for one tenant.
 async fn stored_count(tenant: Uuid) -> u64 {
     let stream = js().await.get_stream(STREAM_NAME).await.unwrap();
@@ -52,16 +64,21 @@ async fn stored_count(tenant: Uuid) -> u64 {
     consumer.info().await.unwrap().num_pending
 }
 
+/// Waits until the stream holds at least `want` messages of the tenant; answers how many.
 async fn wait_for_count(tenant: Uuid, want: u64) -> u64 {
-    let mut n = 0;
-    for _ in 0..100 {
-        n = stored_count(tenant).await;
-        if n >= want {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    n
+    eventually(
+        &format!("{want} messages of the tenant stored in the stream"),
+        FOLLOWER_BOUND,
+        async || {
+            let n = stored_count(tenant).await;
+            if n >= want {
+                Ok(n)
+            } else {
+                Err(format!("{n} stored"))
+            }
+        },
+    )
+    .await
 }
 
 /// A core NATS subscriber of one tenant's subjects: how often each event id was delivered —
@@ -89,12 +106,15 @@ impl Deliveries {
     /// Waits until `want` distinct events arrived (and a moment more for repeats), then
     /// asserts each arrived exactly once.
     async fn assert_each_once(&self, want: usize) {
-        for _ in 0..400 {
-            if self.0.lock().unwrap().len() >= want {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(25)).await;
-        }
+        eventually(
+            &format!("{want} distinct events delivered"),
+            FOLLOWER_BOUND,
+            async || match self.0.lock().unwrap().len() {
+                n if n >= want => Ok(()),
+                n => Err(format!("{n} delivered")),
+            },
+        )
+        .await;
         tokio::time::sleep(Duration::from_millis(300)).await;
         let counts = self.0.lock().unwrap().clone();
         assert_eq!(counts.len(), want, "distinct events delivered");
@@ -110,28 +130,13 @@ impl Deliveries {
 async fn events_committed_while_the_relay_was_down_are_published_once_when_it_returns(
     pool: PgPool,
 ) {
-    let app = TestApp::spawn_with(
-        pool.clone(),
-        Options {
-            relay: false,
-            ..Options::default()
-        },
-    )
-    .await;
-    let acct = app.register().await;
-    app.post(
-        &acct.api_key,
-        "/leads",
-        json!({"name": "Offline", "source": "s", "email": "off@x.io"}),
-    )
-    .await;
-    app.post(
-        &acct.api_key,
-        "/leads",
-        json!({"name": "Offline", "source": "s", "email": "off@x.io", "city": "Rome"}),
-    )
-    .await;
-    let tenant = Uuid::parse_str(&acct.account_id).unwrap();
+    let (app, acct, tenant) = app_without_relay(&pool).await;
+    app.leads(&acct.api_key)
+        .create(json!({"name": "Offline", "source": "s", "email": "off@x.io"}))
+        .await;
+    app.leads(&acct.api_key)
+        .create(json!({"name": "Offline", "source": "s", "email": "off@x.io", "city": "Rome"}))
+        .await;
     let committed = app.event_count().await as u64;
     assert_eq!(committed, 4, "registered, key issued, created, merged");
     tokio::time::sleep(Duration::from_millis(200)).await;
@@ -168,36 +173,25 @@ async fn events_committed_while_the_relay_was_down_are_published_once_when_it_re
 
 #[sqlx::test(migrator = "shared::db::MIGRATOR")]
 async fn a_republish_after_a_crash_before_the_checkpoint_is_dropped_as_a_duplicate(pool: PgPool) {
-    let app = TestApp::spawn_with(
-        pool.clone(),
-        Options {
-            relay: false,
-            ..Options::default()
-        },
-    )
-    .await;
-    let acct = app.register().await;
-    app.post(
-        &acct.api_key,
-        "/leads",
-        json!({"name": "Crashy", "source": "s"}),
-    )
-    .await;
-    let tenant = Uuid::parse_str(&acct.account_id).unwrap();
+    let (app, acct, tenant) = app_without_relay(&pool).await;
+    app.leads(&acct.api_key)
+        .create(json!({"name": "Crashy", "source": "s"}))
+        .await;
     let mut conn = PgConnection::connect_with(&pool.connect_options())
         .await
         .unwrap();
 
     // The relay published the batch, then died before moving its checkpoint.
-    let mut events = Vec::new();
-    for _ in 0..200 {
-        // Another test's transaction elsewhere in the cluster can hold the tail back briefly.
-        events = tail(&mut conn, LogPosition::START, 100).await.unwrap();
-        if events.len() == 3 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
+    // Another test's transaction elsewhere in the cluster can hold the tail back briefly.
+    let events = eventually(
+        "the 3 events visible to the tail",
+        FOLLOWER_BOUND,
+        async || {
+            let events = tail(&mut conn, LogPosition::START, 100).await.unwrap();
+            (events.len() >= 3).then_some(events)
+        },
+    )
+    .await;
     assert_eq!(events.len(), 3);
     let first = publish_events(&js().await, &events).await.unwrap();
     assert_eq!(first.duplicates, 0);
@@ -220,25 +214,13 @@ async fn a_republish_after_a_crash_before_the_checkpoint_is_dropped_as_a_duplica
 
 #[sqlx::test(migrator = "shared::db::MIGRATOR")]
 async fn messages_carry_the_documented_subject_id_and_payload_in_position_order(pool: PgPool) {
-    let app = TestApp::spawn_with(
-        pool.clone(),
-        Options {
-            relay: false,
-            ..Options::default()
-        },
-    )
-    .await;
-    let acct = app.register().await;
-    let tenant = Uuid::parse_str(&acct.account_id).unwrap();
+    let (app, acct, tenant) = app_without_relay(&pool).await;
     let client = async_nats::connect(nats_url()).await.unwrap();
     let mut sub = client.subscribe(tenant_subjects(tenant)).await.unwrap();
     client.flush().await.unwrap();
     let (_, lead) = app
-        .post(
-            &acct.api_key,
-            "/leads",
-            json!({"name": "Subj", "source": "s"}),
-        )
+        .leads(&acct.api_key)
+        .create(json!({"name": "Subj", "source": "s"}))
         .await;
 
     let shutdown = CancellationToken::new();
@@ -302,43 +284,25 @@ async fn only_one_replica_relays_at_a_time_and_a_standby_takes_over(pool: PgPool
         "the second replica stays standby"
     );
     a.close().await.unwrap();
-    let mut took_over = false;
-    for _ in 0..50 {
-        if try_lead(&mut b).await.unwrap() {
-            took_over = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    assert!(
-        took_over,
-        "leadership passes when the leader's connection ends"
-    );
+    eventually(
+        "leadership passes when the leader's connection ends",
+        Duration::from_secs(1),
+        async || try_lead(&mut b).await.unwrap().then_some(()),
+    )
+    .await;
 }
 
 #[sqlx::test(migrator = "shared::db::MIGRATOR")]
 async fn two_running_relays_publish_every_event_once(pool: PgPool) {
-    let app = TestApp::spawn_with(
-        pool.clone(),
-        Options {
-            relay: false,
-            ..Options::default()
-        },
-    )
-    .await;
-    let acct = app.register().await;
-    let tenant = Uuid::parse_str(&acct.account_id).unwrap();
+    let (app, acct, tenant) = app_without_relay(&pool).await;
     let deliveries = Deliveries::subscribe(tenant).await;
     let shutdown = CancellationToken::new();
     let r1 = tokio::spawn(relay(&pool).await.run(shutdown.clone()));
     let r2 = tokio::spawn(relay(&pool).await.run(shutdown.clone()));
     for i in 0..20 {
-        app.post(
-            &acct.api_key,
-            "/leads",
-            json!({"name": format!("L{i}"), "source": "s"}),
-        )
-        .await;
+        app.leads(&acct.api_key)
+            .create(json!({"name": format!("L{i}"), "source": "s"}))
+            .await;
     }
     let committed = app.event_count().await as u64;
     assert_eq!(wait_for_count(tenant, committed).await, committed);
@@ -399,14 +363,15 @@ async fn a_legacy_checkpoint_is_repaired_by_publishing_exactly_what_the_old_orde
     append_raw(&mut conn, tenant, 2).await;
 
     // What the old relay did: everything by position except B; checkpoint at the end.
-    let mut all = Vec::new();
-    for _ in 0..200 {
-        all = tail(&mut conn, LogPosition::START, 100).await.unwrap();
-        if all.len() == 8 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
+    let mut all = eventually(
+        "the 8 events visible to the tail",
+        FOLLOWER_BOUND,
+        async || {
+            let all = tail(&mut conn, LogPosition::START, 100).await.unwrap();
+            (all.len() >= 8).then_some(all)
+        },
+    )
+    .await;
     assert_eq!(all.len(), 8);
     all.sort_by_key(|e| e.position);
     let old: Vec<_> = all

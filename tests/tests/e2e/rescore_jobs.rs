@@ -4,7 +4,7 @@
 //! workers finish the last two parts at the same moment.
 
 use command_service::app::rescore::{step, RescorePlan};
-use leadstream_tests::{Options, TestApp};
+use leadstream_tests::{eventually, Options, TestApp};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use sqlx::{Connection, PgConnection, PgPool};
@@ -26,7 +26,7 @@ async fn queued_job(pool: &PgPool, n: usize) -> (TestApp, String) {
         let leads: Vec<Value> = (chunk * 1000..n.min((chunk + 1) * 1000))
             .map(|i| json!({"name": format!("L{i}"), "source": "s", "rating": 4}))
             .collect();
-        let (status, _) = app.post(&k, "/leads/batch", json!({"leads": leads})).await;
+        let (status, _) = app.leads(&k).create_batch(json!(leads)).await;
         assert_eq!(status, StatusCode::CREATED);
     }
     app.rule(&k, json!({"name": "rating", "expression": "rating * 10"}))
@@ -35,9 +35,7 @@ async fn queued_job(pool: &PgPool, n: usize) -> (TestApp, String) {
 }
 
 async fn the_job(app: &TestApp, key: &str) -> Value {
-    let (_, jobs) = app
-        .call(Method::GET, "/scoring-jobs", Some(key), None)
-        .await;
+    let (_, jobs) = app.rules(key).jobs().await;
     jobs["jobs"][0].clone()
 }
 
@@ -88,11 +86,9 @@ async fn a_rescore_job_resumes_after_a_stop_without_scoring_twice(pool: PgPool) 
     // A fresh worker (another process) picks it up where it stopped.
     while step(&pool, &plan).await.unwrap() {}
     let (_, job) = app
-        .call(
-            Method::GET,
+        .get(
+            &k,
             &format!("/scoring-jobs/{}", job["id"].as_str().unwrap()),
-            Some(&k),
-            None,
         )
         .await;
     assert_eq!(progress(&job), ("done", 3000, 3000, 3, 3));
@@ -156,12 +152,15 @@ async fn two_workers_share_a_job_by_parts_and_the_last_one_to_finish_closes_it(p
             tokio::spawn(async move { step(&pool, &plan).await.unwrap() })
         })
         .collect();
-    for _ in 0..200 {
-        if waiting_on_the_job(&mut monitor).await == 2 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
+    eventually(
+        "both workers wait on the job row",
+        Duration::from_secs(5),
+        async || match waiting_on_the_job(&mut monitor).await {
+            n if n >= 2 => Ok(()),
+            n => Err(format!("{n} waiting")),
+        },
+    )
+    .await;
     assert_eq!(
         waiting_on_the_job(&mut monitor).await,
         2,

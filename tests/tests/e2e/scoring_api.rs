@@ -3,7 +3,7 @@
 //! a change, on-request rescoring with its breakdown, and the background rescore after a
 //! rule change reaching every lead (the jobs themselves: `rescore_jobs.rs`).
 
-use leadstream_tests::{assert_error, wait_for_projection, TestApp};
+use leadstream_tests::{assert_error, eventually, wait_for_projection, TestApp};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use sqlx::PgPool;
@@ -11,21 +11,19 @@ use std::time::Duration;
 
 /// Waits until the account has no unfinished rescore job.
 async fn wait_for_jobs(app: &TestApp, key: &str) -> Value {
-    for _ in 0..200 {
-        let (status, body) = app
-            .call(Method::GET, "/scoring-jobs", Some(key), None)
-            .await;
-        assert_eq!(status, StatusCode::OK);
-        let jobs = body["jobs"].as_array().unwrap();
-        if jobs
-            .iter()
-            .all(|j| j["status"] == "done" || j["status"] == "superseded")
-        {
-            return body;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("rescore jobs did not finish");
+    eventually(
+        "every rescore job of the account done or superseded",
+        Duration::from_secs(10),
+        async || {
+            let (status, body) = app.rules(key).jobs().await;
+            assert_eq!(status, StatusCode::OK);
+            let jobs = body["jobs"].as_array().unwrap();
+            jobs.iter()
+                .all(|j| j["status"] == "done" || j["status"] == "superseded")
+                .then_some(body)
+        },
+    )
+    .await
 }
 
 #[sqlx::test(migrator = "shared::db::MIGRATOR")]
@@ -49,9 +47,8 @@ async fn rules_are_created_listed_by_priority_merged_on_update_and_deleted(pool:
         .await;
     assert_eq!(b["priority"], json!(0));
 
-    let (_, list) = app
-        .call(Method::GET, "/scoring-rules", Some(&k), None)
-        .await;
+    let rules = app.rules(&k);
+    let (_, list) = rules.list().await;
     let names: Vec<&str> = list["rules"]
         .as_array()
         .unwrap()
@@ -61,12 +58,8 @@ async fn rules_are_created_listed_by_priority_merged_on_update_and_deleted(pool:
     assert_eq!(names, ["Rating", "Has email"], "ordered by priority");
 
     let id = a["id"].as_str().unwrap();
-    let (status, updated) = app
-        .put(
-            &k,
-            &format!("/scoring-rules/{id}"),
-            json!({"weight": 2, "id": "ignored"}),
-        )
+    let (status, updated) = rules
+        .update(id, json!({"weight": 2, "id": "ignored"}))
         .await;
     assert_eq!(status, StatusCode::OK, "{updated}");
     assert_eq!(updated["weight"], json!(2.0));
@@ -75,9 +68,7 @@ async fn rules_are_created_listed_by_priority_merged_on_update_and_deleted(pool:
         "absent fields unchanged"
     );
     assert_eq!(updated["priority"], json!(5));
-    let (status, got) = app
-        .call(Method::GET, &format!("/scoring-rules/{id}"), Some(&k), None)
-        .await;
+    let (status, got) = rules.get(id).await;
     assert_eq!((status, got.clone()), (StatusCode::OK, updated));
 
     // Another account sees none of it.
@@ -89,25 +80,16 @@ async fn rules_are_created_listed_by_priority_merged_on_update_and_deleted(pool:
         assert_eq!(status, StatusCode::NOT_FOUND, "{path}");
         assert_error(&body, "not_found");
     }
-    let (_, list) = app
-        .call(Method::GET, "/scoring-rules", Some(&other), None)
-        .await;
+    let (_, list) = app.rules(&other).list().await;
     assert_eq!(list, json!({"rules": []}));
 
-    let (status, body) = app
-        .call(
-            Method::DELETE,
-            &format!("/scoring-rules/{id}"),
-            Some(&k),
-            None,
-        )
-        .await;
+    let (status, body) = rules.delete(id).await;
     assert_eq!((status, body), (StatusCode::NO_CONTENT, Value::Null));
     for path in [
         format!("/scoring-rules/{id}"),
         "/scoring-rules/not-a-uuid".into(),
     ] {
-        let (status, _) = app.call(Method::GET, &path, Some(&k), None).await;
+        let (status, _) = app.get(&k, &path).await;
         assert_eq!(status, StatusCode::NOT_FOUND, "{path}");
     }
     let events: Vec<String> = sqlx::query_scalar(
@@ -171,7 +153,7 @@ async fn bad_rules_are_refused_with_the_position_and_write_nothing(pool: PgPool)
         (json!(["not", "an", "object"]), "bad_request", "JSON object"),
     ];
     for (body, code, fragment) in cases {
-        let (status, answer) = app.post(&k, "/scoring-rules", body.clone()).await;
+        let (status, answer) = app.rules(&k).create(body.clone()).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
         assert_error(&answer, code);
         assert!(
@@ -182,11 +164,8 @@ async fn bad_rules_are_refused_with_the_position_and_write_nothing(pool: PgPool)
     let r = app.rule(&k, json!({"name": "ok", "expression": "1"})).await;
     let after_create = app.event_count().await;
     let (status, answer) = app
-        .put(
-            &k,
-            &format!("/scoring-rules/{}", r["id"].as_str().unwrap()),
-            json!({"expression": "1 +"}),
-        )
+        .rules(&k)
+        .update(r["id"].as_str().unwrap(), json!({"expression": "1 +"}))
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_error(&answer, "invalid_expression");
@@ -202,10 +181,9 @@ async fn bad_rules_are_refused_with_the_position_and_write_nothing(pool: PgPool)
 async fn every_lead_change_rescores_in_the_same_command(pool: PgPool) {
     let app = TestApp::spawn(pool).await;
     let k = app.register().await.api_key;
+    let leads = app.leads(&k);
     // No rules: no LeadScored at all.
-    let (_, plain) = app
-        .post(&k, "/leads", json!({"name": "Plain", "source": "s"}))
-        .await;
+    let (_, plain) = leads.create(json!({"name": "Plain", "source": "s"})).await;
     assert_eq!(plain["score"], json!(0.0));
     assert_eq!(app.scored_events().await, 0);
 
@@ -226,54 +204,35 @@ async fn every_lead_change_rescores_in_the_same_command(pool: PgPool) {
     .await;
     wait_for_jobs(&app, &k).await;
 
-    let (status, lead) = app
-        .post(
-            &k,
-            "/leads",
-            json!({"name": "Acme", "source": "s", "email": "a@acme.com", "rating": 4.5}),
-        )
+    let (status, lead) = leads
+        .create(json!({"name": "Acme", "source": "s", "email": "a@acme.com", "rating": 4.5}))
         .await;
     assert_eq!(status, StatusCode::CREATED);
     assert_eq!(lead["score"], json!(52.5), "30 + 45 × 0.5");
     let id = lead["id"].as_str().unwrap().to_owned();
 
     // A merge (same e-mail) adds an attribute: +25.
-    let (status, merged) = app
-        .post(&k, "/leads", json!({"name": "Acme", "source": "t", "email": "A@acme.com",
-                                    "attributes": [{"name": "industry", "type": "text", "value": "saas"}]}))
+    let (status, merged) = leads
+        .create(json!({"name": "Acme", "source": "t", "email": "A@acme.com",
+                       "attributes": [{"name": "industry", "type": "text", "value": "saas"}]}))
         .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(merged["score"], json!(77.5));
     // An update clears the e-mail: -30.
-    let (_, updated) = app
-        .put(&k, &format!("/leads/{id}"), json!({"email": null}))
-        .await;
+    let (_, updated) = leads.update(&id, json!({"email": null})).await;
     assert_eq!(updated["score"], json!(47.5));
     // An update that leaves the score alone writes no LeadScored.
     let scored = app.scored_events().await;
-    let (_, same) = app
-        .put(
-            &k,
-            &format!("/leads/{id}"),
-            json!({"description": "new text"}),
-        )
-        .await;
+    let (_, same) = leads.update(&id, json!({"description": "new text"})).await;
     assert_eq!(same["score"], json!(47.5));
     assert_eq!(app.scored_events().await, scored);
 
     // The read model has it: filter and sort by score.
     wait_for_projection(&app.pool).await;
-    let (_, got) = app
-        .call(Method::GET, &format!("/leads/{id}"), Some(&k), None)
-        .await;
+    let (_, got) = leads.get(&id).await;
     assert_eq!(got["score"], json!(47.5));
-    let (_, list) = app
-        .call(
-            Method::GET,
-            "/leads?filter=and.gte.score.40&sort_by=score&sort_order=desc",
-            Some(&k),
-            None,
-        )
+    let (_, list) = leads
+        .list("filter=and.gte.score.40&sort_by=score&sort_order=desc")
         .await;
     let ids: Vec<&str> = list["leads"]
         .as_array()
@@ -288,14 +247,10 @@ async fn every_lead_change_rescores_in_the_same_command(pool: PgPool) {
 async fn on_request_scores_and_their_breakdown(pool: PgPool) {
     let app = TestApp::spawn(pool).await;
     let (k, other) = (app.register().await.api_key, app.register().await.api_key);
-    let (_, lead) = app
-        .post(
-            &k,
-            "/leads",
-            json!({"name": "B", "source": "s", "rating": 5, "review_count": 0}),
-        )
+    let leads = app.leads(&k);
+    let id = leads
+        .create_id(json!({"name": "B", "source": "s", "rating": 5, "review_count": 0}))
         .await;
-    let id = lead["id"].as_str().unwrap().to_owned();
     app.rule(
         &k,
         json!({"name": "rating", "expression": "rating * 10", "weight": 1.5}),
@@ -308,15 +263,11 @@ async fn on_request_scores_and_their_breakdown(pool: PgPool) {
     .await;
     wait_for_jobs(&app, &k).await;
 
-    let (status, body) = app
-        .call(Method::POST, &format!("/leads/{id}/score"), Some(&k), None)
-        .await;
+    let (status, body) = leads.rescore(&id).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body, json!({"id": id, "score": 75.0}));
 
-    let (status, why) = app
-        .call(Method::GET, &format!("/leads/{id}/score"), Some(&k), None)
-        .await;
+    let (status, why) = leads.score(&id).await;
     assert_eq!(status, StatusCode::OK, "{why}");
     assert_eq!(why["score"], json!(75.0));
     assert_eq!(why["computed"], json!(75.0));
@@ -354,7 +305,7 @@ async fn a_rule_change_rescores_every_lead_in_the_background(pool: PgPool) {
     let leads: Vec<Value> = (0..40)
         .map(|i| json!({"name": format!("L{i}"), "source": "s", "rating": (i % 5) as f64}))
         .collect();
-    let (status, created) = app.post(&k, "/leads/batch", json!({"leads": leads})).await;
+    let (status, created) = app.leads(&k).create_batch(json!(leads)).await;
     assert_eq!(status, StatusCode::CREATED);
     // The rescore reads states from the read model only where a row is at its stream's
     // version: make one row look stale (and wrong); its score must come from the events.
@@ -402,9 +353,7 @@ async fn a_rule_change_rescores_every_lead_in_the_background(pool: PgPool) {
         let app = &app;
         let k = k.clone();
         async move {
-            let (_, list) = app
-                .call(Method::GET, "/leads?limit=100", Some(&k), None)
-                .await;
+            let (_, list) = app.leads(&k).list("limit=100").await;
             for lead in list["leads"].as_array().unwrap() {
                 let rating = lead["rating"].as_f64().unwrap();
                 assert_eq!(lead["score"].as_f64().unwrap(), want(rating), "{lead}");
@@ -414,19 +363,12 @@ async fn a_rule_change_rescores_every_lead_in_the_background(pool: PgPool) {
     check(|r| r * 10.0).await;
 
     let id = r["id"].as_str().unwrap();
-    app.put(&k, &format!("/scoring-rules/{id}"), json!({"weight": 2}))
-        .await;
+    app.rules(&k).update(id, json!({"weight": 2})).await;
     wait_for_jobs(&app, &k).await;
     wait_for_projection(&app.pool).await;
     check(|r| (r * 20.0).min(100.0)).await;
 
-    app.call(
-        Method::DELETE,
-        &format!("/scoring-rules/{id}"),
-        Some(&k),
-        None,
-    )
-    .await;
+    app.rules(&k).delete(id).await;
     wait_for_jobs(&app, &k).await;
     wait_for_projection(&app.pool).await;
     check(|_| 0.0).await;

@@ -13,16 +13,12 @@ use uuid::Uuid;
 async fn a_long_lived_lead_is_loaded_from_its_snapshot_and_the_events_after_it(pool: PgPool) {
     let app = TestApp::spawn(pool.clone()).await;
     let acct = app.register().await;
-    let k = &acct.api_key;
-    let (_, lead) = app
-        .post(
-            k,
-            "/leads",
-            json!({"name": "Busy", "source": "s", "email": "busy@x.io"}),
-        )
+    let leads = app.leads(&acct.api_key);
+    let (_, lead) = leads
+        .create(json!({"name": "Busy", "source": "s", "email": "busy@x.io"}))
         .await;
     for i in 0..20 {
-        let (status, _) = app.post(k, "/leads", json!({"name": "Busy", "source": "s", "email": "busy@x.io", "tags": [format!("t{i}")]})).await;
+        let (status, _) = leads.create(json!({"name": "Busy", "source": "s", "email": "busy@x.io", "tags": [format!("t{i}")]})).await;
         assert_eq!(status, StatusCode::OK);
     }
     let id = parse_lead_id(lead["id"].as_str().unwrap()).unwrap();
@@ -48,12 +44,8 @@ async fn a_long_lived_lead_is_loaded_from_its_snapshot_and_the_events_after_it(p
     );
 
     // And the state built from it is the full state: one more push sees all 21 tags.
-    let (_, merged) = app
-        .post(
-            k,
-            "/leads",
-            json!({"name": "Busy", "source": "s", "email": "busy@x.io"}),
-        )
+    let (_, merged) = leads
+        .create(json!({"name": "Busy", "source": "s", "email": "busy@x.io"}))
         .await;
     assert_eq!(merged["tags"].as_array().unwrap().len(), 20);
     assert_eq!(merged["tags"][0], "t0");

@@ -11,7 +11,8 @@ use futures::StreamExt;
 use leadstream_tests::gen::Rng;
 use leadstream_tests::model::{aggregates, rows};
 use leadstream_tests::{
-    nats_url, pause_inside_transactions, wait_for_projection, Account, TestApp,
+    eventually, nats_url, pause_inside_transactions, wait_for_projection, Account, TestApp,
+    FOLLOWER_BOUND,
 };
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
@@ -205,11 +206,8 @@ async fn concurrent_writers_pausing_inside_transactions_lose_and_double_nothing(
     let tenant = Uuid::parse_str(&acct.account_id).unwrap();
     let seen = subscribe(tenant).await;
     let (_, hot) = app
-        .post(
-            &acct.api_key,
-            "/leads",
-            json!({"name": "Hot", "source": "soak", "email": "hot@soak.test"}),
-        )
+        .leads(&acct.api_key)
+        .create(json!({"name": "Hot", "source": "soak", "email": "hot@soak.test"}))
         .await;
     let hot = hot["id"].as_str().unwrap().to_owned();
 
@@ -264,9 +262,7 @@ async fn concurrent_writers_pausing_inside_transactions_lose_and_double_nothing(
             Some(c) => format!("/leads?limit=100&cursor={c}"),
             None => "/leads?limit=100".to_owned(),
         };
-        let (status, page) = app
-            .call(Method::GET, &path, Some(&acct.api_key), None)
-            .await;
+        let (status, page) = app.get(&acct.api_key, &path).await;
         assert_eq!(status, StatusCode::OK, "{page}");
         for lead in page["leads"].as_array().unwrap() {
             listed.insert(shared::ids::parse_lead_id(lead["id"].as_str().unwrap()).unwrap());
@@ -293,12 +289,15 @@ async fn concurrent_writers_pausing_inside_transactions_lose_and_double_nothing(
     .unwrap();
     // Bounded but generous: the relay waits (never skips) while any older transaction in the
     // cluster is open, and other tests' long batches run beside this one.
-    for _ in 0..2400 {
-        if seen.lock().unwrap().len() >= stored.len() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
+    eventually(
+        &format!("all {} events of the tenant on NATS", stored.len()),
+        FOLLOWER_BOUND,
+        async || match seen.lock().unwrap().len() {
+            n if n >= stored.len() => Ok(()),
+            n => Err(format!("{n} received")),
+        },
+    )
+    .await;
     tokio::time::sleep(Duration::from_millis(200)).await; // anything doubled arrives too
     let seen = seen.lock().unwrap().clone();
     let mut times: HashMap<Uuid, usize> = HashMap::new();

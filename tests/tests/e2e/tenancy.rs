@@ -10,13 +10,8 @@ use sqlx::PgPool;
 async fn another_accounts_lead_is_404_on_every_write_endpoint_and_stays_untouched(pool: PgPool) {
     let app = TestApp::spawn(pool).await;
     let (alice, mallory) = (app.register().await, app.register().await);
-    let (_, lead) = app
-        .post(
-            &alice.api_key,
-            "/leads",
-            json!({"name": "Secret", "source": "s", "email": "secret@a.io"}),
-        )
-        .await;
+    let secret = || json!({"name": "Secret", "source": "s", "email": "secret@a.io"});
+    let (_, lead) = app.leads(&alice.api_key).create(secret()).await;
     let id = lead["id"].as_str().unwrap();
     let before = app.event_count().await;
 
@@ -32,23 +27,13 @@ async fn another_accounts_lead_is_404_on_every_write_endpoint_and_stays_untouche
         assert_eq!(status, StatusCode::NOT_FOUND, "{method}");
         assert_error(&body, "not_found");
     }
-    let (status, body) = app
-        .put(
-            &mallory.api_key,
-            "/leads/batch",
-            json!({"ids": [id], "data": {"name": "Pwned"}}),
-        )
+    let intruder = app.leads(&mallory.api_key);
+    let (status, body) = intruder
+        .update_batch(json!([id]), json!({"name": "Pwned"}))
         .await;
     assert_eq!(status, StatusCode::MULTI_STATUS);
     assert_eq!(body["results"][0]["success"], false);
-    let (status, body) = app
-        .call(
-            Method::DELETE,
-            "/leads/batch",
-            Some(&mallory.api_key),
-            Some(json!({"ids": [id]})),
-        )
-        .await;
+    let (status, body) = intruder.delete_batch(json!([id])).await;
     assert_eq!(status, StatusCode::MULTI_STATUS);
     assert_eq!(body["failed"], 1);
     assert_eq!(
@@ -58,22 +43,10 @@ async fn another_accounts_lead_is_404_on_every_write_endpoint_and_stays_untouche
     );
 
     // Pushing Alice's e-mail from Mallory's account creates Mallory's own lead.
-    let (status, theirs) = app
-        .post(
-            &mallory.api_key,
-            "/leads",
-            json!({"name": "Secret", "source": "s", "email": "secret@a.io"}),
-        )
-        .await;
+    let (status, theirs) = intruder.create(secret()).await;
     assert_eq!(status, StatusCode::CREATED);
     assert_ne!(theirs["id"], lead["id"]);
-    let (status, mine) = app
-        .post(
-            &alice.api_key,
-            "/leads",
-            json!({"name": "Secret", "source": "s", "email": "secret@a.io"}),
-        )
-        .await;
+    let (status, mine) = app.leads(&alice.api_key).create(secret()).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(mine["id"], lead["id"]);
     assert_eq!(mine["name"], "Secret");
