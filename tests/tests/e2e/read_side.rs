@@ -19,7 +19,11 @@ async fn scoring_reads_are_served_by_query_service_and_none_by_command_service(p
         .await;
     assert_eq!(status, StatusCode::CREATED, "{rule}");
     let (status, lead) = app
-        .post(&key, "/leads", json!({"name": "A", "source": "s", "rating": 4.5}))
+        .post(
+            &key,
+            "/leads",
+            json!({"name": "A", "source": "s", "rating": 4.5}),
+        )
         .await;
     assert_eq!(status, StatusCode::CREATED, "{lead}");
     let get = |url: String| {
@@ -37,7 +41,11 @@ async fn scoring_reads_are_served_by_query_service_and_none_by_command_service(p
                 .get("x-read-consistency")
                 .map(|v| v.to_str().unwrap().to_owned());
             let status = resp.status();
-            (status, fresh, resp.json::<Value>().await.unwrap_or(Value::Null))
+            (
+                status,
+                fresh,
+                resp.json::<Value>().await.unwrap_or(Value::Null),
+            )
         }
     };
     let (_, _, jobs) = get(format!("{}/scoring-jobs", app.base)).await;
