@@ -277,8 +277,11 @@ async fn a_new_event_wakes_the_runner_without_waiting_for_the_poll(pool: PgPool)
         slow_poll,
         shutdown.clone(),
     ));
-    tokio::time::sleep(Duration::from_millis(200)).await; // let it catch up and listen
-    let positions = append_events(&pool, 1).await;
+    // The runner listens before its first step: once it applied this event, it waits for a
+    // NOTIFY (or the 600 s poll) with nothing left to apply.
+    let mut positions = append_events(&pool, 1).await;
+    wait_for_checkpoint(&pool).await;
+    positions.extend(append_events(&pool, 1).await);
     wait_for_checkpoint(&pool).await; // 60 s at most, against a 600 s poll
     shutdown.cancel();
     runner.await.unwrap();
