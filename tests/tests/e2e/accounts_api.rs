@@ -363,10 +363,6 @@ async fn concurrent_logins_queue_for_at_most_the_configured_number_of_hashes(poo
         assert_eq!(login.await.unwrap(), StatusCode::OK);
     }
     assert_eq!(app.hashing.bound(), 2);
-    assert!(
-        app.hashing.peak() <= 2,
-        "{} hashes ran at once",
-        app.hashing.peak()
-    );
-    assert!(app.hashing.peak() >= 1);
+    // 32 logins at once fill the bound and never pass it.
+    assert_eq!(app.hashing.peak(), 2, "hashes that ran at once");
 }
