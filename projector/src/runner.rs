@@ -88,6 +88,8 @@ pub async fn step<P: Projection>(
     let applied = round(&mut tx, &mut Apply(projection), Hold::Row, batch_size).await?;
     if applied > 0 {
         tx.commit().await?;
+    } else {
+        tx.rollback().await?;
     }
     Ok(applied)
 }

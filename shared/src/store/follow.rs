@@ -128,7 +128,11 @@ pub async fn follow<R: Rounds>(
         }
         if wake.wait(pace.poll_interval, shutdown).await? == Woken::Notified {
             // Under load every commit notifies: let a few gather, then take them in one round.
-            tokio::time::sleep(pace.coalesce).await;
+            // (Not even a zero sleep when there is nothing to gather: the timer's tick would
+            // delay the read-your-writes path by up to a millisecond.)
+            if !pace.coalesce.is_zero() {
+                tokio::time::sleep(pace.coalesce).await;
+            }
             wake.drain();
         }
     }
