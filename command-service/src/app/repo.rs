@@ -73,7 +73,7 @@ pub async fn owners_and_rules(
     conn: &mut PgConnection,
     tenant: Uuid,
     keys: &[DedupKey],
-) -> Result<(Vec<(DedupKey, Uuid)>, Vec<Rule>), CommandError> {
+) -> Result<(Vec<(DedupKey, Uuid)>, Vec<Rule>), WriteError> {
     let kinds: Vec<&str> = keys.iter().map(|k| k.kind.as_str()).collect();
     let values: Vec<&str> = keys.iter().map(|k| k.key.as_str()).collect();
     let rows: Vec<OwnerOrRules> = sqlx::query_as(&format!(
