@@ -2,6 +2,7 @@
 
 use crate::accounts::limits::AuthLimits;
 use crate::accounts::Hashing;
+use crate::app::webhooks::WebhookSettings;
 use shared::config::{or_default, parse_or, CommonConfig, ConfigError};
 use shared::http::TrustedProxies;
 use std::net::SocketAddr;
@@ -27,6 +28,8 @@ pub struct CommandConfig {
     pub auth_limits: AuthLimits,
     /// Password hashes computed at once (`PASSWORD_HASH_CONCURRENCY`, default: cores).
     pub hashing: Hashing,
+    /// `WEBHOOK_ALLOWED_NETWORKS`, `WEBHOOK_ROTATION_GRACE`, `WEBHOOK_TEST_WAIT_MS`.
+    pub webhooks: WebhookSettings,
 }
 
 #[derive(Debug, Clone)]
@@ -76,6 +79,14 @@ impl CommandConfig {
             hashing: match parse_or("PASSWORD_HASH_CONCURRENCY", 0usize)? {
                 0 => Hashing::per_core(),
                 n => Hashing::new(n),
+            },
+            webhooks: WebhookSettings {
+                networks: shared::webhooks::NetworkPolicy::from_env()?,
+                rotation_grace: shared::config::duration_or(
+                    "WEBHOOK_ROTATION_GRACE",
+                    Duration::from_secs(86_400),
+                )?,
+                test_wait: Duration::from_millis(parse_or("WEBHOOK_TEST_WAIT_MS", 10_000)?),
             },
             relay: RelayConfig {
                 enabled: or_default("RELAY_ENABLED", "true") != "false",

@@ -16,6 +16,7 @@ mod proxy;
 pub mod ratelimit;
 mod scoring;
 mod state;
+mod webhooks;
 
 use axum::body::Body;
 use axum::extract::State;
@@ -44,6 +45,7 @@ pub fn router(state: EdgeState) -> Router {
         .merge(export::router())
         .merge(leads::router())
         .merge(scoring::router())
+        .merge(webhooks::router())
         .merge(proxy::router())
         .method_not_allowed_fallback(shared::http::method_not_allowed)
         // Before any handler or the forwarder runs (and so with the answer headers below):

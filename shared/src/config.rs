@@ -153,3 +153,59 @@ mod tests {
         );
     }
 }
+
+/// A duration as operators write it: `250ms`, `5s`, `30m`, `2h`, `5d`, or a bare number of
+/// seconds.
+pub fn parse_duration(raw: &str) -> Result<std::time::Duration, String> {
+    let raw = raw.trim();
+    let split = raw.find(|c: char| !c.is_ascii_digit()).unwrap_or(raw.len());
+    let (digits, unit) = raw.split_at(split);
+    let n: u64 = digits
+        .parse()
+        .map_err(|_| format!("'{raw}' is not a duration (e.g. 500ms, 5s, 30m, 2h, 5d)"))?;
+    let ms = match unit.trim() {
+        "ms" => 1,
+        "" | "s" => 1_000,
+        "m" => 60_000,
+        "h" => 3_600_000,
+        "d" => 86_400_000,
+        other => {
+            return Err(format!(
+                "unknown unit '{other}' in '{raw}': use ms, s, m, h or d"
+            ))
+        }
+    };
+    n.checked_mul(ms)
+        .map(std::time::Duration::from_millis)
+        .ok_or_else(|| format!("'{raw}' is too long"))
+}
+
+/// An optional duration variable (see [`parse_duration`]) with a default.
+pub fn duration_or(
+    key: &'static str,
+    default: std::time::Duration,
+) -> Result<std::time::Duration, ConfigError> {
+    match std::env::var(key) {
+        Ok(raw) if !raw.trim().is_empty() => {
+            parse_duration(&raw).map_err(|reason| ConfigError::Invalid { key, reason })
+        }
+        _ => Ok(default),
+    }
+}
+
+#[cfg(test)]
+mod duration_tests {
+    use super::parse_duration;
+    use std::time::Duration;
+
+    #[test]
+    fn durations_read_as_operators_write_them() {
+        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
+        assert_eq!(parse_duration("5"), Ok(Duration::from_secs(5)));
+        assert_eq!(parse_duration("30m"), Ok(Duration::from_secs(1800)));
+        assert_eq!(parse_duration(" 5d "), Ok(Duration::from_secs(5 * 86_400)));
+        assert!(parse_duration("5w").is_err());
+        assert!(parse_duration("h").is_err());
+        assert!(parse_duration("-5s").is_err());
+    }
+}

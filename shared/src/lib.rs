@@ -27,5 +27,6 @@ pub mod scoring;
 pub mod shutdown;
 pub mod store;
 pub mod telemetry;
+pub mod webhooks;
 
 pub use error::ApiError;

@@ -80,6 +80,11 @@ impl TestApp {
     pub fn rules<'a>(&'a self, key: &'a str) -> Rules<'a> {
         Rules { app: self, key }
     }
+
+    /// Webhook endpoints and their delivery logs as the holder of `key` sees them.
+    pub fn webhooks<'a>(&'a self, key: &'a str) -> Webhooks<'a> {
+        Webhooks { app: self, key }
+    }
 }
 
 /// `/leads`, `/leads/batch` and a lead's `/attributes` and `/score`.
@@ -266,5 +271,88 @@ impl Rules<'_> {
     /// `GET /scoring-jobs`.
     pub async fn jobs(self) -> Answer {
         self.app.get(self.key, "/scoring-jobs").await
+    }
+}
+
+/// `/webhooks` and an endpoint's actions and delivery log.
+#[derive(Clone, Copy)]
+pub struct Webhooks<'a> {
+    app: &'a TestApp,
+    key: &'a str,
+}
+
+impl Webhooks<'_> {
+    /// `POST /webhooks`.
+    pub async fn create(self, body: Value) -> Answer {
+        self.app.post(self.key, "/webhooks", body).await
+    }
+
+    /// `POST /webhooks` for `url` and `events`, asserting 201; answers (id, secret).
+    pub async fn subscribe(self, url: &str, events: Value) -> (String, String) {
+        let (status, body) = self.create(json!({"url": url, "events": events})).await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        (
+            body["id"].as_str().unwrap().to_owned(),
+            body["secret"].as_str().unwrap().to_owned(),
+        )
+    }
+
+    /// `GET /webhooks`.
+    pub async fn list(self) -> Answer {
+        self.app.get(self.key, "/webhooks").await
+    }
+
+    /// `GET /webhooks/{id}`.
+    pub async fn get(self, id: &str) -> Answer {
+        self.app.get(self.key, &format!("/webhooks/{id}")).await
+    }
+
+    /// `PATCH /webhooks/{id}`.
+    pub async fn patch(self, id: &str, body: Value) -> Answer {
+        self.app
+            .patch(self.key, &format!("/webhooks/{id}"), body)
+            .await
+    }
+
+    /// `DELETE /webhooks/{id}`.
+    pub async fn delete(self, id: &str) -> Answer {
+        self.app.delete(self.key, &format!("/webhooks/{id}")).await
+    }
+
+    /// `POST /webhooks/{id}/rotate-secret`.
+    pub async fn rotate(self, id: &str) -> Answer {
+        let path = format!("/webhooks/{id}/rotate-secret");
+        self.app.post(self.key, &path, json!({})).await
+    }
+
+    /// `POST /webhooks/{id}/test`.
+    pub async fn test(self, id: &str) -> Answer {
+        self.app
+            .post(self.key, &format!("/webhooks/{id}/test"), json!({}))
+            .await
+    }
+
+    /// `GET /webhooks/{id}/deliveries?{query}`.
+    pub async fn deliveries(self, id: &str, query: &str) -> Answer {
+        let path = format!("/webhooks/{id}/deliveries?{query}");
+        self.app.get(self.key, &path).await
+    }
+
+    /// `GET /webhooks/{id}/deliveries/{delivery}`.
+    pub async fn delivery(self, id: &str, delivery: &str) -> Answer {
+        let path = format!("/webhooks/{id}/deliveries/{delivery}");
+        self.app.get(self.key, &path).await
+    }
+
+    /// `POST /webhooks/{id}/deliveries/{delivery}/replay`.
+    pub async fn replay(self, id: &str, delivery: &str) -> Answer {
+        let path = format!("/webhooks/{id}/deliveries/{delivery}/replay");
+        self.app.post(self.key, &path, json!({})).await
+    }
+
+    /// `POST /webhooks/{id}/recover`.
+    pub async fn recover(self, id: &str, body: Value) -> Answer {
+        let path = format!("/webhooks/{id}/recover");
+        self.app.post(self.key, &path, body).await
     }
 }

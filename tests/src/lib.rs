@@ -7,8 +7,9 @@ pub mod bench;
 pub mod client;
 pub mod gen;
 pub mod model;
+pub mod receiver;
 
-pub use client::{Answer, Leads, Notes, Rules};
+pub use client::{Answer, Leads, Notes, Rules, Webhooks};
 
 use command_service::accounts::limits::AuthLimits;
 use command_service::accounts::Hashing;
@@ -59,6 +60,17 @@ pub struct Options {
     pub password_hashes: usize,
     /// `EDGE_TRUSTED_PROXIES`: none by default, as in production.
     pub edge_trusted_proxies: &'static str,
+    /// Run the webhook dispatcher with the other services ...
+    pub dispatcher: bool,
+    /// ... configured so (test receivers listen on loopback, which the defaults allow).
+    pub dispatcher_config: webhook_dispatcher::DispatcherConfig,
+    /// command-service's webhook settings (loopback allowed by default).
+    pub webhooks: command_service::app::webhooks::WebhookSettings,
+}
+
+/// Loopback, where test receivers listen: allowed by the test apps' network policies.
+pub fn loopback_policy() -> shared::webhooks::NetworkPolicy {
+    "127.0.0.0/8,::1/128".parse().unwrap()
 }
 
 impl Default for Options {
@@ -84,6 +96,20 @@ impl Default for Options {
             },
             password_hashes: 2,
             edge_trusted_proxies: "",
+            dispatcher: true,
+            dispatcher_config: webhook_dispatcher::DispatcherConfig {
+                fanout_poll: Duration::from_millis(100),
+                delivery: webhook_dispatcher::deliver::DeliverySettings {
+                    networks: std::sync::Arc::new(loopback_policy()),
+                    poll: Duration::from_millis(50),
+                    ..Default::default()
+                },
+                ..Default::default()
+            },
+            webhooks: command_service::app::webhooks::WebhookSettings {
+                networks: loopback_policy(),
+                ..Default::default()
+            },
         }
     }
 }
@@ -185,6 +211,7 @@ impl TestApp {
             trusted_proxies: TrustedProxies::loopback(),
             auth_limits: options.auth_limits,
             hashing: hashing.clone(),
+            webhooks: options.webhooks.clone(),
         };
         let edge_config = EdgeConfig {
             common,
@@ -233,15 +260,20 @@ impl TestApp {
                 )),
             });
         }
-        services.push(Service {
-            name: "webhook-dispatcher",
-            addr: dispatcher,
-            task: tokio::spawn(webhook_dispatcher::run(
-                pool.clone(),
-                dispatcher_l,
-                shutdown.clone(),
-            )),
-        });
+        if options.dispatcher {
+            // Its own connections, as in production: two listeners, the fan-out's round, the
+            // workers' claims and the recorder would starve the others of the test's five.
+            services.push(Service {
+                name: "webhook-dispatcher",
+                addr: dispatcher,
+                task: tokio::spawn(webhook_dispatcher::run(
+                    wide_pool(&pool, 6).await,
+                    options.dispatcher_config.clone(),
+                    dispatcher_l,
+                    shutdown.clone(),
+                )),
+            });
+        }
         let app = TestApp {
             base: format!("http://{edge}/api/v1"),
             edge,

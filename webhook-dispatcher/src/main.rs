@@ -11,6 +11,11 @@ use anyhow::Context;
 async fn main() -> anyhow::Result<()> {
     shared::telemetry::init("webhook-dispatcher");
     let config = webhook_dispatcher::Config::from_env().context("configuration")?;
-    let boot = shared::boot::boot(config.common.database_url.expose(), 4, config.listen).await?;
-    webhook_dispatcher::run(boot.pool, boot.listener, boot.shutdown).await
+    let allowed = config.dispatcher.delivery.networks.allowed();
+    if !allowed.is_empty() {
+        let list: Vec<String> = allowed.iter().map(|n| n.to_string()).collect();
+        tracing::warn!(networks = %list.join(","), "webhooks may reach these internal networks (WEBHOOK_ALLOWED_NETWORKS)");
+    }
+    let boot = shared::boot::boot(config.common.database_url.expose(), 8, config.listen).await?;
+    webhook_dispatcher::run(boot.pool, config.dispatcher, boot.listener, boot.shutdown).await
 }

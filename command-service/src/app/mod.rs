@@ -15,6 +15,7 @@ pub mod rules_repo;
 pub mod score;
 mod single;
 pub(crate) mod unit;
+pub mod webhooks;
 mod working;
 
 pub use context::CommandContext;

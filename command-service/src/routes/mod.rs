@@ -12,6 +12,7 @@ mod leads;
 mod notes;
 mod rules;
 mod score;
+mod webhooks;
 
 use crate::state::AppState;
 use axum::extract::DefaultBodyLimit;
@@ -28,6 +29,7 @@ pub fn router(state: AppState) -> Router {
         .merge(notes::router())
         .merge(score::router())
         .merge(rules::router())
+        .merge(webhooks::router())
         .fallback(fallback_not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

@@ -5,6 +5,7 @@ pub mod account;
 pub mod lead;
 pub mod scoring;
 pub mod upcast;
+pub mod webhook;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};

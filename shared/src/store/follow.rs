@@ -25,6 +25,13 @@ pub trait BatchHandler: Send {
     /// The follower's row in `checkpoints`.
     fn checkpoint(&self) -> &str;
 
+    /// Whether each batch holds whole transactions (a command's events together): a full
+    /// batch ends before its last transaction, or — when that is its only one — takes the
+    /// rest of it.
+    fn whole_transactions(&self) -> bool {
+        false
+    }
+
     /// Handles a batch on `conn` (the round's transaction, when it runs in one). An error
     /// leaves the checkpoint where it was.
     fn handle(
@@ -71,13 +78,34 @@ pub async fn round<H: BatchHandler>(
     if let Some(legacy) = at.legacy_position {
         return Err(NeedsRepair { name, legacy }.into());
     }
-    let events = tail(conn, at.at, batch_size).await?;
+    let mut events = tail(conn, at.at, batch_size).await?;
+    if handler.whole_transactions() && events.len() as i64 == batch_size {
+        whole_transactions(conn, &mut events).await?;
+    }
     let Some(last) = events.last().map(StoredEvent::log_position) else {
         return Ok(0);
     };
     handler.handle(conn, &events).await?;
     save_checkpoint(conn, &name, last).await?;
     Ok(events.len())
+}
+
+/// Trims a full batch to whole transactions: drops its last transaction's events when an
+/// earlier one is in it, else completes that transaction.
+async fn whole_transactions(
+    conn: &mut PgConnection,
+    events: &mut Vec<StoredEvent>,
+) -> Result<(), sqlx::Error> {
+    let (Some(first), Some(last)) = (events.first(), events.last()) else {
+        return Ok(());
+    };
+    let (tx, last_position) = (last.tx_id, last.position);
+    if first.tx_id != tx {
+        events.retain(|e| e.tx_id != tx);
+    } else {
+        events.extend(super::rest_of_transaction(conn, tx, last_position).await?);
+    }
+    Ok(())
 }
 
 /// The pacing of a follower.

@@ -16,12 +16,12 @@ pub use checkpoint::{
 };
 pub use load::{load_streams, read_stream, LoadedStream};
 pub use snapshot::save_snapshots;
-pub use tail::{has_events_after, tail, LogPosition};
+pub use tail::{has_events_after, rest_of_transaction, tail, LogPosition};
 
 /// The channel the `events` insert trigger notifies on; tailers LISTEN on it to wake at once.
 pub const NOTIFY_CHANNEL: &str = "leadstream_events";
 
 /// Columns of `StoredEvent`, in order.
-pub(crate) const EVENT_COLUMNS: &str = "position, event_id, tenant_id, stream_type, stream_id, \
+pub const EVENT_COLUMNS: &str = "position, event_id, tenant_id, stream_type, stream_id, \
      stream_version, event_type, schema_version, payload, metadata, recorded_at, \
      tx_id::text::bigint AS tx_id";

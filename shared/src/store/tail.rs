@@ -78,3 +78,20 @@ pub async fn has_events_after(
     .fetch_one(conn)
     .await
 }
+
+/// The events of transaction `tx` after `after_position` (all committed: the tail handed out
+/// an event of it, so it is older than every running transaction).
+pub async fn rest_of_transaction(
+    conn: &mut PgConnection,
+    tx: i64,
+    after_position: i64,
+) -> Result<Vec<StoredEvent>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT {EVENT_COLUMNS} FROM events
+         WHERE tx_id = $1::text::xid8 AND position > $2 ORDER BY position"
+    ))
+    .bind(tx)
+    .bind(after_position)
+    .fetch_all(conn)
+    .await
+}

@@ -26,3 +26,4 @@ mod settings;
 mod snapshots;
 mod tail_soak;
 mod tenancy;
+mod webhooks_api;

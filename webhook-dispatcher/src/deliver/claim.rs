@@ -1,0 +1,82 @@
+//! Claiming due deliveries: `FOR UPDATE SKIP LOCKED` per endpoint (so replicas never claim
+//! the same one) and a lease — a claimed delivery's `next_attempt_at` moves to the lease's
+//! end, so if its worker dies it is due again then. Each endpoint gets at most its own budget
+//! (the claims it may still hold), so a slow endpoint's backlog never crowds out another's.
+
+use sqlx::PgConnection;
+use std::collections::HashMap;
+use std::time::Duration;
+use uuid::Uuid;
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Claimed {
+    pub delivery_id: Uuid,
+    pub webhook_id: Uuid,
+    pub message_id: Uuid,
+    pub round_attempts: i32,
+    pub url: String,
+    pub body: String,
+}
+
+/// Claims at most `limit` due deliveries, at most `per_endpoint` minus what `held` says this
+/// worker already holds of each endpoint. Test messages go out to inactive endpoints too.
+pub async fn claim(
+    conn: &mut PgConnection,
+    held: &HashMap<Uuid, usize>,
+    per_endpoint: usize,
+    limit: usize,
+    lease: Duration,
+) -> Result<Vec<Claimed>, sqlx::Error> {
+    let busy: Vec<Uuid> = held.keys().copied().collect();
+    let counts: Vec<i32> = busy.iter().map(|id| held[id] as i32).collect();
+    sqlx::query_as(
+        "WITH busy AS (SELECT * FROM unnest($1::uuid[], $2::int[]) AS b(webhook_id, n)),
+         picked AS (
+             SELECT d.delivery_id, w.url
+             FROM webhooks w
+             LEFT JOIN busy b ON b.webhook_id = w.webhook_id
+             CROSS JOIN LATERAL (
+                 SELECT delivery_id FROM webhook_deliveries d
+                 WHERE d.webhook_id = w.webhook_id AND d.status IN ('pending', 'failed')
+                   AND d.next_attempt_at <= now()
+                   AND (w.active OR d.event = 'webhook.test')
+                 ORDER BY d.next_attempt_at
+                 LIMIT greatest($3 - coalesce(b.n, 0), 0)
+                 FOR UPDATE OF d SKIP LOCKED
+             ) d
+             LIMIT $4
+         )
+         UPDATE webhook_deliveries d
+         SET next_attempt_at = now() + $5 * interval '1 millisecond'
+         FROM picked p, webhook_messages m
+         WHERE d.delivery_id = p.delivery_id AND m.message_id = d.message_id
+         RETURNING d.delivery_id, d.webhook_id, d.message_id, d.round_attempts, p.url, m.body",
+    )
+    .bind(&busy)
+    .bind(&counts)
+    .bind(per_endpoint as i32)
+    .bind(limit as i64)
+    .bind(lease.as_millis() as f64)
+    .fetch_all(conn)
+    .await
+}
+
+/// The live secrets of `webhooks`, newest first.
+pub async fn secrets(
+    conn: &mut PgConnection,
+    webhooks: &[Uuid],
+) -> Result<HashMap<Uuid, Vec<String>>, sqlx::Error> {
+    let rows: Vec<(Uuid, String)> = sqlx::query_as(
+        "SELECT webhook_id, secret FROM webhook_secrets
+         WHERE webhook_id = ANY($1) AND (expires_at IS NULL OR expires_at > now())
+         ORDER BY webhook_id, expires_at IS NOT NULL, created_at DESC",
+    )
+    .bind(webhooks)
+    .fetch_all(conn)
+    .await?;
+    let mut out: HashMap<Uuid, Vec<String>> = HashMap::new();
+    for (id, secret) in rows {
+        out.entry(id).or_default().push(secret);
+    }
+    Ok(out)
+}
