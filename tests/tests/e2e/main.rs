@@ -27,3 +27,4 @@ mod snapshots;
 mod tail_soak;
 mod tenancy;
 mod webhooks_api;
+mod webhooks_delivery;

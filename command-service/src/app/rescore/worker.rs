@@ -69,6 +69,8 @@ async fn work_part(
     let metadata = EventMetadata {
         actor: Some("system:rescore".into()),
         correlation_id: Some(part.job_id),
+        // Each batch is one command: its webhook is one grouped `leads.scored`.
+        batch_id: Some(Uuid::new_v4()),
         ..Default::default()
     };
     let range = (part.cursor, part.upto);
