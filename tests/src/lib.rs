@@ -60,6 +60,8 @@ pub struct Options {
     pub password_hashes: usize,
     /// `EDGE_TRUSTED_PROXIES`: none by default, as in production.
     pub edge_trusted_proxies: &'static str,
+    /// The NATS server the services use (`None`: `NATS_URL`, the machine's).
+    pub nats_url: Option<String>,
     /// Run the webhook dispatcher with the other services ...
     pub dispatcher: bool,
     /// ... configured so (test receivers listen on loopback, which the defaults allow).
@@ -96,6 +98,7 @@ impl Default for Options {
             },
             password_hashes: 2,
             edge_trusted_proxies: "",
+            nats_url: None,
             dispatcher: true,
             dispatcher_config: webhook_dispatcher::DispatcherConfig {
                 fanout_poll: Duration::from_millis(100),
@@ -184,7 +187,7 @@ impl TestApp {
         let common = CommonConfig {
             database_url: Secret::new(String::new()),
             database_max_connections: 16,
-            nats_url: nats_url(),
+            nats_url: options.nats_url.clone().unwrap_or_else(nats_url),
             default_plan: options.default_plan,
             account_plans: options.account_plans.parse().unwrap(),
             plans: options.plans.clone(),
@@ -426,6 +429,30 @@ pub async fn wide_pool(pool: &PgPool, n: u32) -> PgPool {
         .connect_with((*pool.connect_options()).clone())
         .await
         .unwrap()
+}
+
+/// The URL of the test's own database (for a service run as a separate process).
+pub fn database_url(pool: &PgPool) -> String {
+    let base = std::env::var("DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/leadstream_test".into());
+    let db = pool.connect_options().get_database().unwrap().to_owned();
+    match base.rsplit_once('/') {
+        Some((server, _)) => format!("{server}/{db}"),
+        None => base,
+    }
+}
+
+/// A binary of the workspace built beside the test binary (`make test` builds every target).
+pub fn workspace_binary(name: &str) -> std::path::PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let dir = exe.parent().and_then(|deps| deps.parent()).unwrap();
+    let path = dir.join(name);
+    assert!(
+        path.exists(),
+        "{} is not built: run `cargo build -p {name}` (make test builds every target)",
+        path.display()
+    );
+    path
 }
 
 /// How long a test waits for a follower of the log (the projector, the relay, a tail) to catch

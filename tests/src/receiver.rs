@@ -90,6 +90,9 @@ struct Script {
     queue: VecDeque<Reply>,
     default: Option<Reply>,
     log: Vec<Received>,
+    /// Requests being answered now, and the most ever at once.
+    open: usize,
+    most_open: usize,
 }
 
 #[derive(Clone)]
@@ -111,6 +114,8 @@ async fn answer(
             body,
             at: Instant::now(),
         });
+        s.open += 1;
+        s.most_open = s.most_open.max(s.open);
         s.queue
             .pop_front()
             .or_else(|| s.default.clone())
@@ -119,6 +124,7 @@ async fn answer(
     if !reply.delay.is_zero() {
         tokio::time::sleep(reply.delay).await;
     }
+    script.lock().unwrap().open -= 1;
     let mut response = (StatusCode::from_u16(reply.status).unwrap(), reply.body).into_response();
     for (name, value) in reply.headers {
         response.headers_mut().insert(
@@ -180,6 +186,11 @@ impl Receiver {
 
     pub fn received(&self) -> Vec<Received> {
         self.script.lock().unwrap().log.clone()
+    }
+
+    /// The most requests this receiver was answering at once.
+    pub fn most_at_once(&self) -> usize {
+        self.script.lock().unwrap().most_open
     }
 
     /// Received requests of `event`.

@@ -28,3 +28,5 @@ mod tail_soak;
 mod tenancy;
 mod webhooks_api;
 mod webhooks_delivery;
+mod webhooks_resilience;
+mod webhooks_retries;
