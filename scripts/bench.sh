@@ -5,7 +5,7 @@
 # bench (scripts/bench_score.sh) on a copy of it.
 # Extra arguments go to push_bench (e.g. `make bench ARGS="--clients 16 --requests 10000"`).
 # BENCH_KEEP_DB=1 keeps the previous run's database (steady state instead of from empty).
-# BENCH_PARTS=write runs the write side only (default: write read score).
+# BENCH_PARTS=write runs the write side only (default: write read score webhooks).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DATABASE_URL=${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/leadstream_bench}
@@ -37,8 +37,10 @@ lag=$(echo "$(date +%s.%N) - $start" | bc)
 echo "events stored: $last; relay caught up with all of them ${lag}s after the load ended"
 
 stop_system
-parts=${BENCH_PARTS:-write read score}
+parts=${BENCH_PARTS:-write read score webhooks}
 # The read side at 1M leads: list queries (HTTP vs direct SQL), export, rebuild.
 if [[ " $parts " == *" read "* ]]; then bash scripts/bench_read.sh; fi
 # Scoring: rule evaluation speed, a full rescore of the 1M leads (on a copy of the data set).
 if [[ " $parts " == *" score "* ]]; then bash scripts/bench_score.sh; fi
+# Webhooks: draining a backlog (1 and 10 endpoints, RSS at 100,000 deliveries), live lag.
+if [[ " $parts " == *" webhooks "* ]]; then bash scripts/bench_webhooks.sh; fi

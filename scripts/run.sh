@@ -11,6 +11,9 @@ export COMMAND_LISTEN=${COMMAND_LISTEN:-127.0.0.1:8081}
 export PROJECTOR_LISTEN=${PROJECTOR_LISTEN:-127.0.0.1:8082}
 export DISPATCHER_LISTEN=${DISPATCHER_LISTEN:-127.0.0.1:8083}
 export COMMAND_URL=${COMMAND_URL:-http://$COMMAND_LISTEN}
+# Local receivers (n8n on this machine, a test endpoint): webhooks may reach loopback here.
+# Production deployments leave this empty (see docs/webhooks.md, SSRF guard).
+export WEBHOOK_ALLOWED_NETWORKS=${WEBHOOK_ALLOWED_NETWORKS-127.0.0.0/8,::1/128}
 target=${CARGO_TARGET_DIR:-target}
 logs=.data/logs
 services=(command-service query-service projector webhook-dispatcher)
@@ -65,6 +68,8 @@ Then push a lead:
     -d '{"name":"Acme","source":"website","email":"hello@acme.com"}'
 
 Events are published on NATS: nats sub 'leadstream.events.>'
+Webhooks may reach WEBHOOK_ALLOWED_NETWORKS=${WEBHOOK_ALLOWED_NETWORKS:-(none)} (local
+receivers; production leaves it empty). See docs/webhooks.md.
 Ctrl-C stops all four services.
 MSG
 wait -n "${pids[@]}" || true

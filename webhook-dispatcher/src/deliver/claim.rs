@@ -32,7 +32,7 @@ pub async fn claim(
     sqlx::query_as(
         "WITH busy AS (SELECT * FROM unnest($1::uuid[], $2::int[]) AS b(webhook_id, n)),
          picked AS (
-             SELECT d.delivery_id, w.url
+             SELECT d.delivery_id
              FROM webhooks w
              LEFT JOIN busy b ON b.webhook_id = w.webhook_id
              CROSS JOIN LATERAL (
@@ -45,12 +45,19 @@ pub async fn claim(
                  FOR UPDATE OF d SKIP LOCKED
              ) d
              LIMIT $4
+         ),
+         -- By id (an index probe each): a join on the CTE would be planned as a scan of
+         -- every delivery.
+         claimed AS (
+             UPDATE webhook_deliveries d
+             SET next_attempt_at = now() + $5 * interval '1 millisecond'
+             WHERE d.delivery_id = ANY (ARRAY(SELECT delivery_id FROM picked))
+             RETURNING d.delivery_id, d.webhook_id, d.message_id, d.round_attempts
          )
-         UPDATE webhook_deliveries d
-         SET next_attempt_at = now() + $5 * interval '1 millisecond'
-         FROM picked p, webhook_messages m
-         WHERE d.delivery_id = p.delivery_id AND m.message_id = d.message_id
-         RETURNING d.delivery_id, d.webhook_id, d.message_id, d.round_attempts, p.url, m.body",
+         SELECT c.delivery_id, c.webhook_id, c.message_id, c.round_attempts, w.url, m.body
+         FROM claimed c
+         JOIN webhooks w ON w.webhook_id = c.webhook_id
+         JOIN webhook_messages m ON m.message_id = c.message_id",
     )
     .bind(&busy)
     .bind(&counts)

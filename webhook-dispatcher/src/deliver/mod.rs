@@ -59,6 +59,9 @@ impl Default for DeliverySettings {
 
 /// Claims held per endpoint: enough to keep its attempts in flight busy between claims.
 const PREFETCH_FACTOR: usize = 4;
+/// How long finished attempts gather before they are recorded, and the most per record.
+const RECORD_LINGER: Duration = Duration::from_millis(5);
+const RECORD_BATCH: usize = 1000;
 /// Time an attempt must have left on its lease to be sent.
 const LEASE_MARGIN: Duration = Duration::from_secs(5);
 
@@ -107,19 +110,26 @@ impl Shared {
             .clone()
     }
 
+    /// One claim of `webhook` is finished. The claim loop is woken when the endpoint's
+    /// claims fall to half its prefetch (or none): claims then come in chunks, not one
+    /// statement per finished attempt.
     fn release(&self, webhook: Uuid) {
         let mut held = self.held.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(n) = held.get_mut(&webhook) {
-            *n -= 1;
-            if *n == 0 {
-                held.remove(&webhook);
-                self.lanes
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .remove(&webhook);
-            }
+        let Some(n) = held.get_mut(&webhook) else {
+            return;
+        };
+        *n -= 1;
+        let left = *n;
+        if left == 0 {
+            held.remove(&webhook);
+            self.lanes
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .remove(&webhook);
         }
-        self.freed.notify_one();
+        if left == 0 || left == self.settings.prefetch() / 2 {
+            self.freed.notify_one();
+        }
     }
 }
 
@@ -166,7 +176,7 @@ async fn attempt(
 /// One claim: due deliveries taken within the budgets, their attempts started.
 async fn claim_round(shared: &Arc<Shared>) -> Result<usize, sqlx::Error> {
     let s = &shared.settings;
-    let held = shared
+    let mut held = shared
         .held
         .lock()
         .unwrap_or_else(|p| p.into_inner())
@@ -175,17 +185,25 @@ async fn claim_round(shared: &Arc<Shared>) -> Result<usize, sqlx::Error> {
     if room == 0 {
         return Ok(0);
     }
-    let mut conn = shared.pool.acquire().await?;
-    let claimed = claim::claim(&mut conn, &held, s.prefetch(), room, s.lease()).await?;
+    // An endpoint still holding more than half its prefetch is topped up later, in a chunk.
+    for n in held.values_mut() {
+        if *n > s.prefetch() / 2 {
+            *n = s.prefetch();
+        }
+    }
+    let mut tx = shared.pool.begin().await?;
+    record::without_waiting_for_the_disk(&mut tx).await?;
+    let claimed = claim::claim(&mut tx, &held, s.prefetch(), room, s.lease()).await?;
     if claimed.is_empty() {
+        tx.rollback().await?;
         return Ok(0);
     }
     let claimed_at = Instant::now();
     let mut hooks: Vec<Uuid> = claimed.iter().map(|c| c.webhook_id).collect();
     hooks.sort_unstable();
     hooks.dedup();
-    let secrets = claim::secrets(&mut conn, &hooks).await?;
-    drop(conn);
+    let secrets = claim::secrets(&mut tx, &hooks).await?;
+    tx.commit().await?;
     {
         let mut held = shared.held.lock().unwrap_or_else(|p| p.into_inner());
         for c in &claimed {
@@ -208,11 +226,17 @@ async fn recorder(
     disable_after: Duration,
 ) {
     while let Some(first) = done.recv().await {
+        // What finishes within a few milliseconds is recorded in one transaction.
         let mut batch = vec![first];
-        while batch.len() < 1000 {
-            match done.try_recv() {
-                Ok(f) => batch.push(f),
-                Err(_) => break,
+        let linger = tokio::time::sleep(RECORD_LINGER);
+        tokio::pin!(linger);
+        while batch.len() < RECORD_BATCH {
+            tokio::select! {
+                f = done.recv() => match f {
+                    Some(f) => batch.push(f),
+                    None => break,
+                },
+                _ = &mut linger => break,
             }
         }
         let mut tries = 0;

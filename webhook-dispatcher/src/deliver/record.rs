@@ -86,6 +86,7 @@ pub async fn record(
         nexts.push(next);
     }
     let mut tx = pool.begin().await?;
+    without_waiting_for_the_disk(&mut tx).await?;
     sqlx::query(
         "WITH r AS (
              SELECT * FROM unnest($1::uuid[], $2::int[], $3::int[], $4::text[], $5::text[],
@@ -141,4 +142,17 @@ pub async fn record(
         gone: gone.into_iter().collect(),
         failing,
     })
+}
+
+/// Claims and attempt records commit without waiting for their WAL flush: a database crash
+/// can lose the last few milliseconds of them, and the deliveries concerned are then due
+/// again — sent again under the same `webhook-id`, never lost. (Event appends, the fan-out
+/// and disables keep waiting: what others may have read must be durable.)
+pub async fn without_waiting_for_the_disk(
+    conn: &mut sqlx::PgConnection,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("SET LOCAL synchronous_commit = off")
+        .execute(conn)
+        .await?;
+    Ok(())
 }
