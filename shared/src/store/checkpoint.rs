@@ -45,18 +45,23 @@ pub async fn lock_checkpoint(
     conn: &mut PgConnection,
     name: &str,
 ) -> Result<Checkpoint, sqlx::Error> {
-    sqlx::query("INSERT INTO checkpoints (name) VALUES ($1) ON CONFLICT (name) DO NOTHING")
+    // One statement once the row exists (every round a follower runs, under load).
+    loop {
+        let row: Option<Row> = sqlx::query_as(
+            "SELECT tx_id::text::bigint, position, legacy_position FROM checkpoints
+             WHERE name = $1 FOR UPDATE",
+        )
         .bind(name)
-        .execute(&mut *conn)
+        .fetch_optional(&mut *conn)
         .await?;
-    let row: Row = sqlx::query_as(
-        "SELECT tx_id::text::bigint, position, legacy_position FROM checkpoints
-         WHERE name = $1 FOR UPDATE",
-    )
-    .bind(name)
-    .fetch_one(conn)
-    .await?;
-    Ok(from_row(row))
+        if let Some(row) = row {
+            return Ok(from_row(row));
+        }
+        sqlx::query("INSERT INTO checkpoints (name) VALUES ($1) ON CONFLICT (name) DO NOTHING")
+            .bind(name)
+            .execute(&mut *conn)
+            .await?;
+    }
 }
 
 /// Moves the checkpoint `name` to `at` (creating the row if needed). A legacy mark stays:

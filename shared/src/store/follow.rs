@@ -4,8 +4,8 @@
 //! checkpoint on the same connection: inside the handler's transaction when the caller runs
 //! the round in one (projections), or after the handler's acknowledgement (the relay).
 //! Between rounds the follower sleeps until the events trigger's NOTIFY, a fallback poll, or
-//! — when committed events wait behind an older transaction still in flight — a short
-//! backoff that doubles up to the poll interval.
+//! — when committed events wait behind an older transaction still in flight — the next
+//! NOTIFY or a short backoff (1 ms doubling up to 50 ms), whichever comes first.
 
 use super::{
     has_events_after, load_checkpoint, lock_checkpoint, save_checkpoint, tail, LogPosition,
@@ -63,7 +63,8 @@ pub enum Hold {
 }
 
 /// One round on `conn`: the next batch after the checkpoint handled, the checkpoint moved.
-/// Answers how many events the batch had (0: caught up, nothing written).
+/// Answers how many events the tail gave (0: caught up, nothing written; `batch_size`: more
+/// may follow at once).
 pub async fn round<H: BatchHandler>(
     conn: &mut PgConnection,
     handler: &mut H,
@@ -79,7 +80,10 @@ pub async fn round<H: BatchHandler>(
         return Err(NeedsRepair { name, legacy }.into());
     }
     let mut events = tail(conn, at.at, batch_size).await?;
-    if handler.whole_transactions() && events.len() as i64 == batch_size {
+    // What the tail gave, not what was handled: a full batch trimmed to whole transactions
+    // is still full (the follower goes on at once instead of waiting for its poll).
+    let read = events.len();
+    if handler.whole_transactions() && read as i64 == batch_size {
         whole_transactions(conn, &mut events).await?;
     }
     let Some(last) = events.last().map(StoredEvent::log_position) else {
@@ -87,7 +91,7 @@ pub async fn round<H: BatchHandler>(
     };
     handler.handle(conn, &events).await?;
     save_checkpoint(conn, &name, last).await?;
-    Ok(events.len())
+    Ok(read)
 }
 
 /// Trims a full batch to whole transactions: drops its last transaction's events when an
@@ -119,7 +123,10 @@ pub struct Pace {
     pub coalesce: Duration,
 }
 
-const MIN_BACKOFF: Duration = Duration::from_millis(5);
+const MIN_BACKOFF: Duration = Duration::from_millis(1);
+/// The longest wait for an older transaction that writes no events (a rate-limit update, a
+/// delivery record): they are short, and a follower should not fall behind for a poll.
+const MAX_BEHIND_BACKOFF: Duration = Duration::from_millis(50);
 
 /// A source of rounds: each call runs one and answers how many events it handled.
 pub trait Rounds: Send {
@@ -149,9 +156,18 @@ pub async fn follow<R: Rounds>(
         if handled > 0 {
             backoff = MIN_BACKOFF;
         } else if behind(pool, rounds.checkpoint()).await? {
-            // Committed events wait behind an older transaction still in flight.
-            tokio::time::sleep(backoff).await;
-            backoff = (backoff * 2).min(pace.poll_interval);
+            // Committed events wait behind an older transaction still in flight. Under load
+            // that is another writer of events, whose commit notifies: look again then. A
+            // transaction that writes no events (and so never notifies) is waited out with a
+            // backoff from 1 ms doubling up to 50 ms. (A plain doubling sleep let a follower
+            // under steady load fall tens of milliseconds behind.)
+            match wake.wait(backoff, shutdown).await? {
+                Woken::Notified => wake.drain(),
+                Woken::Timeout => {
+                    backoff = (backoff * 2).min(pace.poll_interval.min(MAX_BEHIND_BACKOFF))
+                }
+                Woken::Shutdown => {}
+            }
             continue;
         }
         if wake.wait(pace.poll_interval, shutdown).await? == Woken::Notified {

@@ -31,6 +31,8 @@ struct Args {
     endpoints: usize,
     events: usize,
     clients: usize,
+    /// Pushes per second in live mode (0: as fast as the clients go).
+    rate: f64,
 }
 
 fn parse_args() -> anyhow::Result<Args> {
@@ -44,6 +46,7 @@ fn parse_args() -> anyhow::Result<Args> {
         endpoints: 1,
         events: 20_000,
         clients: 8,
+        rate: 0.0,
     };
     while let Some(flag) = it.next() {
         let value = it.next().with_context(|| format!("{flag} needs a value"))?;
@@ -54,6 +57,7 @@ fn parse_args() -> anyhow::Result<Args> {
             "--endpoints" => a.endpoints = value.parse()?,
             "--events" | "--requests" => a.events = value.parse()?,
             "--clients" => a.clients = value.parse()?,
+            "--rate" => a.rate = value.parse()?,
             other => bail!("unknown flag {other}"),
         }
     }
@@ -161,8 +165,10 @@ async fn push(
     keys: &[String],
     n: usize,
     clients: usize,
+    rate: f64,
 ) -> anyhow::Result<Vec<(String, Instant)>> {
     let next = Arc::new(AtomicUsize::new(0));
+    let start = Instant::now();
     let run = uuid::Uuid::new_v4().simple().to_string()[..8].to_owned();
     let keys = Arc::new(keys.to_vec());
     let mut workers = Vec::new();
@@ -180,6 +186,10 @@ async fn push(
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 if i >= n {
                     break;
+                }
+                if rate > 0.0 {
+                    let due = start + Duration::from_secs_f64(i as f64 / rate);
+                    tokio::time::sleep_until(due.into()).await;
                 }
                 let resp = client
                     .post(format!("{base}/leads"))
@@ -231,7 +241,7 @@ async fn drain(a: &Args, client: &reqwest::Client) -> anyhow::Result<()> {
         keys.push(key);
     }
     let pushing = Instant::now();
-    push(client, &a.base, &keys, a.events, 32).await?;
+    push(client, &a.base, &keys, a.events, 32, 0.0).await?;
     let expected = a.events * per_tenant;
     println!(
         "  backlog: {} single-lead events in {:.1}s, {} endpoints over {} accounts: {expected} deliveries",
@@ -294,7 +304,7 @@ async fn live(a: &Args, client: &reqwest::Client) -> anyhow::Result<()> {
         subscribe(client, &a.base, &key, &format!("{url}/e{e}")).await?;
     }
     let started = Instant::now();
-    let acked = push(client, &a.base, &[key], a.events, a.clients).await?;
+    let acked = push(client, &a.base, &[key], a.events, a.clients, a.rate).await?;
     let pushed = started.elapsed();
     let expected = acked.len() * a.endpoints;
     let deadline = Instant::now() + Duration::from_secs(120);

@@ -264,14 +264,13 @@ fn ids_of(body: &Value) -> Vec<String> {
 
 #[sqlx::test(migrator = "shared::db::MIGRATOR")]
 async fn each_batch_request_fires_one_grouped_event(pool: PgPool) {
-    let app = TestApp::spawn_with(
-        pool,
-        Options {
-            rescore_worker: false,
-            ..Options::default()
-        },
-    )
-    .await;
+    let mut options = Options {
+        rescore_worker: false,
+        ..Options::default()
+    };
+    // Fan-out rounds of 3 events: a batch's transaction is still handled whole.
+    options.dispatcher_config.fanout_batch = 3;
+    let app = TestApp::spawn_with(pool, options).await;
     let k = app.register().await.api_key;
     let leads = app.leads(&k);
     let existing = leads

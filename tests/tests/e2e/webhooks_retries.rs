@@ -354,3 +354,75 @@ async fn the_delivery_log_pages_newest_first(pool: PgPool) {
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
 }
+
+#[sqlx::test(migrator = "shared::db::MIGRATOR")]
+async fn deleting_an_endpoint_cancels_its_pending_deliveries(pool: PgPool) {
+    let (app, a) = app_with(pool, "2s,2s", |_| {}).await;
+    let k = &a.api_key;
+    let rx = Receiver::start().await;
+    rx.answer_by_default(Reply::status(500));
+    let (id, _) = app.webhooks(k).subscribe(&rx.url(), json!([])).await;
+    app.leads(k)
+        .create_id(json!({"name": "Cancel", "source": "s"}))
+        .await;
+    settled(&app, k, &id, "failed", 1).await;
+    let (status, _) = app.webhooks(k).delete(&id).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let statuses: Vec<String> =
+        sqlx::query_scalar("SELECT status FROM webhook_deliveries WHERE webhook_id = $1::uuid")
+            .bind(&id)
+            .fetch_all(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(statuses, ["cancelled"]);
+    tokio::time::sleep(Duration::from_millis(2600)).await;
+    assert_eq!(rx.received().len(), 1, "no retry after the delete");
+}
+
+#[sqlx::test(migrator = "shared::db::MIGRATOR")]
+async fn retention_removes_old_finished_deliveries_and_keeps_unfinished_ones(pool: PgPool) {
+    let (app, a) = app_with(pool, "1h", |_| {}).await;
+    let k = &a.api_key;
+    let rx = Receiver::start().await;
+    rx.script([Reply::ok(), Reply::status(500)]);
+    let (id, _) = app
+        .webhooks(k)
+        .subscribe(&rx.url(), json!(["lead.created"]))
+        .await;
+    app.leads(k)
+        .create_id(json!({"name": "Old", "source": "s"}))
+        .await;
+    settled(&app, k, &id, "succeeded", 1).await;
+    app.leads(k)
+        .create_id(json!({"name": "Failing", "source": "s"}))
+        .await;
+    settled(&app, k, &id, "failed", 1).await;
+    // Both a month old.
+    sqlx::raw_sql(
+        "UPDATE webhook_deliveries SET created_at = now() - interval '31 days';
+         UPDATE webhook_messages SET created_at = now() - interval '31 days'",
+    )
+    .execute(&app.pool)
+    .await
+    .unwrap();
+    let removed = webhook_dispatcher::retention::clean(&app.pool, Duration::from_secs(30 * 86_400))
+        .await
+        .unwrap();
+    assert_eq!(removed, 1);
+    let left: Vec<String> = sqlx::query_scalar("SELECT status FROM webhook_deliveries")
+        .fetch_all(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(left, ["failed"], "the failing one is kept whatever its age");
+    let (attempts, messages): (i64, i64) = sqlx::query_as(
+        "SELECT (SELECT count(*) FROM webhook_attempts), (SELECT count(*) FROM webhook_messages)",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        (attempts, messages),
+        (1, 1),
+        "the removed delivery's attempt and message went with it"
+    );
+}

@@ -3,7 +3,7 @@
 //! end, so if its worker dies it is due again then. Each endpoint gets at most its own budget
 //! (the claims it may still hold), so a slow endpoint's backlog never crowds out another's.
 
-use sqlx::PgConnection;
+use sqlx::PgPool;
 use std::collections::HashMap;
 use std::time::Duration;
 use uuid::Uuid;
@@ -16,12 +16,14 @@ pub struct Claimed {
     pub round_attempts: i32,
     pub url: String,
     pub body: String,
+    /// The endpoint's live secrets, newest first.
+    pub secrets: Vec<String>,
 }
 
-/// Claims at most `limit` due deliveries, at most `per_endpoint` minus what `held` says this
+/// Claims at most `limit` due deliveries (one statement, its own transaction), at most `per_endpoint` minus what `held` says this
 /// worker already holds of each endpoint. Test messages go out to inactive endpoints too.
 pub async fn claim(
-    conn: &mut PgConnection,
+    pool: &PgPool,
     held: &HashMap<Uuid, usize>,
     per_endpoint: usize,
     limit: usize,
@@ -54,7 +56,13 @@ pub async fn claim(
              WHERE d.delivery_id = ANY (ARRAY(SELECT delivery_id FROM picked))
              RETURNING d.delivery_id, d.webhook_id, d.message_id, d.round_attempts
          )
-         SELECT c.delivery_id, c.webhook_id, c.message_id, c.round_attempts, w.url, m.body
+         SELECT c.delivery_id, c.webhook_id, c.message_id, c.round_attempts, w.url, m.body,
+                ARRAY(SELECT s.secret FROM webhook_secrets s
+                      WHERE s.webhook_id = c.webhook_id
+                        AND (s.expires_at IS NULL OR s.expires_at > now())
+                      ORDER BY s.expires_at IS NOT NULL, s.created_at DESC) AS secrets,
+                -- Committed without waiting for the WAL flush (see `record`).
+                set_config('synchronous_commit', 'off', true) AS async_commit
          FROM claimed c
          JOIN webhooks w ON w.webhook_id = c.webhook_id
          JOIN webhook_messages m ON m.message_id = c.message_id",
@@ -64,26 +72,6 @@ pub async fn claim(
     .bind(per_endpoint as i32)
     .bind(limit as i64)
     .bind(lease.as_millis() as f64)
-    .fetch_all(conn)
+    .fetch_all(pool)
     .await
-}
-
-/// The live secrets of `webhooks`, newest first.
-pub async fn secrets(
-    conn: &mut PgConnection,
-    webhooks: &[Uuid],
-) -> Result<HashMap<Uuid, Vec<String>>, sqlx::Error> {
-    let rows: Vec<(Uuid, String)> = sqlx::query_as(
-        "SELECT webhook_id, secret FROM webhook_secrets
-         WHERE webhook_id = ANY($1) AND (expires_at IS NULL OR expires_at > now())
-         ORDER BY webhook_id, expires_at IS NOT NULL, created_at DESC",
-    )
-    .bind(webhooks)
-    .fetch_all(conn)
-    .await?;
-    let mut out: HashMap<Uuid, Vec<String>> = HashMap::new();
-    for (id, secret) in rows {
-        out.entry(id).or_default().push(secret);
-    }
-    Ok(out)
 }

@@ -133,12 +133,7 @@ impl Shared {
     }
 }
 
-async fn attempt(
-    shared: Arc<Shared>,
-    c: claim::Claimed,
-    secrets: Vec<String>,
-    claimed_at: Instant,
-) {
+async fn attempt(shared: Arc<Shared>, c: claim::Claimed, claimed_at: Instant) {
     let lane = shared.lane(c.webhook_id);
     let Ok(_lane) = lane.acquire_owned().await else {
         return;
@@ -159,7 +154,7 @@ async fn attempt(
         &c.url,
         &c.message_id.to_string(),
         &c.body,
-        &secrets,
+        &c.secrets,
         s.timeout,
     )
     .await;
@@ -191,19 +186,12 @@ async fn claim_round(shared: &Arc<Shared>) -> Result<usize, sqlx::Error> {
             *n = s.prefetch();
         }
     }
-    let mut tx = shared.pool.begin().await?;
-    record::without_waiting_for_the_disk(&mut tx).await?;
-    let claimed = claim::claim(&mut tx, &held, s.prefetch(), room, s.lease()).await?;
+    let claimed = claim::claim(&shared.pool, &held, s.prefetch(), room, s.lease()).await?;
     if claimed.is_empty() {
-        tx.rollback().await?;
         return Ok(0);
     }
     let claimed_at = Instant::now();
-    let mut hooks: Vec<Uuid> = claimed.iter().map(|c| c.webhook_id).collect();
-    hooks.sort_unstable();
-    hooks.dedup();
-    let secrets = claim::secrets(&mut tx, &hooks).await?;
-    tx.commit().await?;
+    tracing::debug!(claimed = claimed.len(), "claim");
     {
         let mut held = shared.held.lock().unwrap_or_else(|p| p.into_inner());
         for c in &claimed {
@@ -212,8 +200,7 @@ async fn claim_round(shared: &Arc<Shared>) -> Result<usize, sqlx::Error> {
     }
     let n = claimed.len();
     for c in claimed {
-        let secrets = secrets.get(&c.webhook_id).cloned().unwrap_or_default();
-        tokio::spawn(attempt(shared.clone(), c, secrets, claimed_at));
+        tokio::spawn(attempt(shared.clone(), c, claimed_at));
     }
     Ok(n)
 }

@@ -1,5 +1,6 @@
 //! Storing a round's messages and their deliveries (idempotent: a message id is derived from
-//! its events, and an endpoint gets one delivery per message), then waking the workers.
+//! its events, and an endpoint gets one delivery per message) and waking the workers — one
+//! statement.
 
 use super::render::Message;
 use shared::webhooks::DUE_CHANNEL;
@@ -19,17 +20,6 @@ pub async fn write(
     let tenants: Vec<Uuid> = messages.iter().map(|m| m.tenant).collect();
     let events: Vec<&str> = messages.iter().map(|m| m.event).collect();
     let bodies: Vec<&str> = messages.iter().map(|m| m.body.as_str()).collect();
-    sqlx::query(
-        "INSERT INTO webhook_messages (message_id, tenant_id, event, body)
-         SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[])
-         ON CONFLICT (message_id) DO NOTHING",
-    )
-    .bind(&ids)
-    .bind(&tenants)
-    .bind(&events)
-    .bind(&bodies)
-    .execute(&mut *conn)
-    .await?;
     let (mut d_ids, mut d_hooks, mut d_tenants, mut d_msgs, mut d_events) =
         (vec![], vec![], vec![], vec![], vec![]);
     for m in messages {
@@ -46,20 +36,28 @@ pub async fn write(
         }
     }
     sqlx::query(
-        "INSERT INTO webhook_deliveries (delivery_id, webhook_id, tenant_id, message_id, event)
-         SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::text[])
-         ON CONFLICT (webhook_id, message_id) DO NOTHING",
+        "WITH messages AS (
+             INSERT INTO webhook_messages (message_id, tenant_id, event, body)
+             SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[])
+             ON CONFLICT (message_id) DO NOTHING
+         ), deliveries AS (
+             INSERT INTO webhook_deliveries (delivery_id, webhook_id, tenant_id, message_id, event)
+             SELECT * FROM unnest($5::uuid[], $6::uuid[], $7::uuid[], $8::uuid[], $9::text[])
+             ON CONFLICT (webhook_id, message_id) DO NOTHING
+         )
+         SELECT pg_notify($10, '')",
     )
+    .bind(&ids)
+    .bind(&tenants)
+    .bind(&events)
+    .bind(&bodies)
     .bind(&d_ids)
     .bind(&d_hooks)
     .bind(&d_tenants)
     .bind(&d_msgs)
     .bind(&d_events)
-    .execute(&mut *conn)
+    .bind(DUE_CHANNEL)
+    .execute(conn)
     .await?;
-    sqlx::query("SELECT pg_notify($1, '')")
-        .bind(DUE_CHANNEL)
-        .execute(conn)
-        .await?;
     Ok(())
 }
