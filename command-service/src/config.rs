@@ -28,7 +28,8 @@ pub struct CommandConfig {
     pub auth_limits: AuthLimits,
     /// Password hashes computed at once (`PASSWORD_HASH_CONCURRENCY`, default: cores).
     pub hashing: Hashing,
-    /// `WEBHOOK_ALLOWED_NETWORKS`, `WEBHOOK_ROTATION_GRACE`, `WEBHOOK_TEST_WAIT_MS`.
+    /// `WEBHOOK_ALLOWED_NETWORKS`, `WEBHOOK_ROTATION_GRACE`, `WEBHOOK_TEST_WAIT_MS`,
+    /// `WEBHOOK_MAX_ENDPOINTS`.
     pub webhooks: WebhookSettings,
 }
 
@@ -87,6 +88,7 @@ impl CommandConfig {
                     Duration::from_secs(86_400),
                 )?,
                 test_wait: Duration::from_millis(parse_or("WEBHOOK_TEST_WAIT_MS", 10_000)?),
+                max_endpoints: parse_or("WEBHOOK_MAX_ENDPOINTS", 50)?,
             },
             relay: RelayConfig {
                 enabled: or_default("RELAY_ENABLED", "true") != "false",

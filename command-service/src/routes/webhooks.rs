@@ -33,7 +33,8 @@ async fn create(
     check_reachable(&input.url, &state.config.webhooks.networks)
         .await
         .map_err(ApiError::bad_request)?;
-    let (row, secret) = create_webhook(&state.pool, &ctx, input).await?;
+    let max = state.config.webhooks.max_endpoints;
+    let (row, secret) = create_webhook(&state.pool, &ctx, input, max).await?;
     let mut out = row.json();
     out["secret"] = json!(secret);
     Ok((StatusCode::CREATED, Json(out)))

@@ -284,3 +284,46 @@ async fn internal_addresses_are_refused_at_create_unless_allowed(pool: PgPool) {
         "only the one endpoint was written"
     );
 }
+
+#[sqlx::test(migrator = "shared::db::MIGRATOR")]
+async fn an_account_has_at_most_the_configured_number_of_endpoints(pool: PgPool) {
+    let mut options = Options::default();
+    options.webhooks.max_endpoints = 3;
+    // Each create holds its transaction open a while after its append: they overlap.
+    leadstream_tests::pause_inside_transactions(&pool, 0.05).await;
+    let pool = leadstream_tests::wide_pool(&pool, 16).await;
+    let app = std::sync::Arc::new(TestApp::spawn_with(pool, options).await);
+    let k = app.register().await.api_key;
+    // Concurrent creates cannot pass the limit.
+    let tasks: Vec<_> = (0..6)
+        .map(|i| {
+            let (app, k) = (app.clone(), k.clone());
+            tokio::spawn(async move {
+                app.webhooks(&k)
+                    .create(json!({"url": format!("http://127.0.0.1:9/h{i}")}))
+                    .await
+            })
+        })
+        .collect();
+    let mut statuses = Vec::new();
+    for t in tasks {
+        let (status, body) = t.await.unwrap();
+        if status == StatusCode::CONFLICT {
+            assert_error(&body, "conflict");
+            assert!(body["message"]
+                .as_str()
+                .unwrap()
+                .contains("WEBHOOK_MAX_ENDPOINTS"));
+        }
+        statuses.push(status.as_u16());
+    }
+    statuses.sort();
+    assert_eq!(statuses, [201, 201, 201, 409, 409, 409]);
+    let (_, list) = app.webhooks(&k).list().await;
+    assert_eq!(list["webhooks"].as_array().unwrap().len(), 3);
+    // Another account has its own allowance.
+    let other = app.register().await.api_key;
+    app.webhooks(&other)
+        .subscribe("http://127.0.0.1:9/o", json!([]))
+        .await;
+}

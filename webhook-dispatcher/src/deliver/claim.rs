@@ -35,7 +35,9 @@ pub async fn claim(
         "WITH busy AS (SELECT * FROM unnest($1::uuid[], $2::int[]) AS b(webhook_id, n)),
          picked AS (
              SELECT d.delivery_id
-             FROM webhooks w
+             -- Endpoints in a random order: when the claim fills up, no account's endpoints
+             -- always come first.
+             FROM (SELECT webhook_id, active FROM webhooks ORDER BY random()) w
              LEFT JOIN busy b ON b.webhook_id = w.webhook_id
              CROSS JOIN LATERAL (
                  SELECT delivery_id FROM webhook_deliveries d

@@ -39,6 +39,9 @@ pub struct WebhookSettings {
     /// How long `POST /webhooks/{id}/test` waits for the dispatcher's attempt
     /// (`WEBHOOK_TEST_WAIT_MS`, default 10000: the delivery timeout and a margin).
     pub test_wait: Duration,
+    /// Endpoints per account (`WEBHOOK_MAX_ENDPOINTS`, default 50): each event costs a
+    /// delivery per endpoint, so one account cannot flood the dispatcher for everyone.
+    pub max_endpoints: i64,
 }
 
 impl Default for WebhookSettings {
@@ -47,6 +50,7 @@ impl Default for WebhookSettings {
             networks: NetworkPolicy::default(),
             rotation_grace: Duration::from_secs(24 * 3600),
             test_wait: Duration::from_secs(10),
+            max_endpoints: 50,
         }
     }
 }
@@ -100,6 +104,7 @@ pub async fn create_webhook(
     pool: &PgPool,
     ctx: &CommandContext,
     input: CreateInput,
+    max_endpoints: i64,
 ) -> Result<(WebhookRow, String), CommandError> {
     let secret = input.secret.clone().unwrap_or_else(secret::generate);
     // Exact: the fan-out sends an endpoint only the events recorded after it was created.
@@ -126,15 +131,36 @@ pub async fn create_webhook(
         secret_id,
         at: ctx.now,
     });
-    let args = (ctx, &row, &event, secret_id, secret.as_str());
-    transaction(pool, &args, |tx, &(ctx, row, event, secret_id, secret)| {
-        Box::pin(async move {
-            append_event(tx, ctx, row.webhook_id, ExpectedVersion::NoStream, event).await?;
-            insert_webhook(tx, row).await?;
-            insert_secret(tx, row.webhook_id, secret_id, secret).await?;
-            Ok(())
-        })
-    })
+    let args = (ctx, &row, &event, secret_id, secret.as_str(), max_endpoints);
+    transaction(
+        pool,
+        &args,
+        |tx, &(ctx, row, event, secret_id, secret, max)| {
+            Box::pin(async move {
+                // Counted under the account's lock: concurrent creates cannot pass the limit.
+                sqlx::query("SELECT pg_advisory_xact_lock(hashtext('webhooks:' || $1::text))")
+                    .bind(ctx.tenant)
+                    .execute(&mut *tx)
+                    .await?;
+                let count: i64 =
+                    sqlx::query_scalar("SELECT count(*) FROM webhooks WHERE tenant_id = $1")
+                        .bind(ctx.tenant)
+                        .fetch_one(&mut *tx)
+                        .await?;
+                if count >= max {
+                    return Err(CommandError::Conflict(format!(
+                        "this account has {count} webhook endpoints, the most allowed \
+                     (WEBHOOK_MAX_ENDPOINTS = {max}); delete one first"
+                    ))
+                    .into());
+                }
+                append_event(tx, ctx, row.webhook_id, ExpectedVersion::NoStream, event).await?;
+                insert_webhook(tx, row).await?;
+                insert_secret(tx, row.webhook_id, secret_id, secret).await?;
+                Ok(())
+            })
+        },
+    )
     .await?;
     Ok((row, secret))
 }
