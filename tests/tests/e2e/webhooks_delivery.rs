@@ -472,3 +472,72 @@ async fn a_test_event_is_sent_now_and_answered_with_its_attempt(pool: PgPool) {
         "{body}"
     );
 }
+
+#[sqlx::test(migrator = "shared::db::MIGRATOR")]
+async fn a_lagging_dispatcher_renders_each_event_as_of_its_own_version(pool: PgPool) {
+    // The dispatcher starts only after 40 updates: the lead's snapshots are newer than most
+    // of the events it then renders.
+    let app = TestApp::spawn_with(
+        pool.clone(),
+        Options {
+            dispatcher: false,
+            ..Options::default()
+        },
+    )
+    .await;
+    let k = app.register().await.api_key;
+    let rx = Receiver::start().await;
+    app.webhooks(&k)
+        .subscribe(&rx.url(), json!(["lead.updated"]))
+        .await;
+    let id = app
+        .leads(&k)
+        .create_id(json!({"name": "Hist", "source": "s", "city": "c0"}))
+        .await;
+    for i in 1..=40 {
+        let (status, _) = app
+            .leads(&k)
+            .patch(&id, json!({"city": format!("c{i}")}))
+            .await;
+        assert_eq!(status, StatusCode::OK);
+    }
+    let snapshot: i64 = sqlx::query_scalar("SELECT stream_version FROM snapshots")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert!(
+        snapshot > 16,
+        "a snapshot newer than the first updates exists ({snapshot})"
+    );
+    let stop = tokio_util::sync::CancellationToken::new();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    // Rounds of 5 events: most rounds start in the middle of the lead's stream.
+    let mut config = Options::default().dispatcher_config;
+    config.fanout_batch = 5;
+    let dispatcher = tokio::spawn(webhook_dispatcher::run(
+        leadstream_tests::wide_pool(&pool, 6).await,
+        config,
+        listener,
+        stop.clone(),
+    ));
+    let got = rx.wait_for(40, FOLLOWER_BOUND).await;
+    let mut seen: Vec<(String, String)> = got
+        .iter()
+        .map(|r| {
+            let b = r.json();
+            (
+                b["data"]["city"].as_str().unwrap().to_owned(),
+                b["previous"]["city"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    seen.sort_by_key(|(city, _)| city[1..].parse::<u32>().unwrap());
+    for (i, (city, previous)) in seen.iter().enumerate() {
+        assert_eq!(
+            (city.as_str(), previous.as_str()),
+            (&*format!("c{}", i + 1), &*format!("c{i}"))
+        );
+    }
+    stop.cancel();
+    dispatcher.await.unwrap().unwrap();
+}
