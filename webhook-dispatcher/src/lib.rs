@@ -117,17 +117,15 @@ pub async fn run(
     listener: TcpListener,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
+    let (workers, recorder) = deliver::Workers::new(pool.clone(), config.delivery.clone())?;
     let fanout = tokio::spawn(fanout::run(
         pool.clone(),
         config.fanout_batch,
         config.fanout_poll,
+        Some(workers.clone()),
         shutdown.clone(),
     ));
-    let delivery = tokio::spawn(deliver::run(
-        pool.clone(),
-        config.delivery.clone(),
-        shutdown.clone(),
-    ));
+    let delivery = tokio::spawn(deliver::run(workers, recorder, shutdown.clone()));
     let retention = tokio::spawn(retention::run(
         pool.clone(),
         config.retention,

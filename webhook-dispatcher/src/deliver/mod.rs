@@ -7,6 +7,7 @@
 //! claim instead of sent).
 
 mod claim;
+pub use claim::Claimed;
 pub mod health;
 mod record;
 pub mod schedule;
@@ -168,6 +169,67 @@ async fn attempt(shared: Arc<Shared>, c: claim::Claimed, claimed_at: Instant) {
     shared.release(c.webhook_id);
 }
 
+/// The delivery workers of this process, as the fan-out sees them: it may claim a new
+/// delivery for them as it writes it (within the endpoint's budget) and hand it over once
+/// its round committed — no claim statement and no wake-up on the live path.
+#[derive(Clone)]
+pub struct Workers(Arc<Shared>);
+
+impl Workers {
+    pub fn new(pool: PgPool, settings: DeliverySettings) -> anyhow::Result<(Self, Recorder)> {
+        let (done, finished) = mpsc::unbounded_channel();
+        let recorder = Recorder {
+            pool: pool.clone(),
+            finished,
+            schedule: settings.schedule.clone(),
+            disable_after: settings.disable_after,
+        };
+        let shared = Shared {
+            client: settings.client()?,
+            in_flight: Arc::new(Semaphore::new(settings.max_in_flight)),
+            pool,
+            settings,
+            held: Mutex::new(HashMap::new()),
+            lanes: Mutex::new(HashMap::new()),
+            freed: Notify::new(),
+            done,
+        };
+        Ok((Self(Arc::new(shared)), recorder))
+    }
+
+    pub fn lease(&self) -> Duration {
+        self.0.settings.lease()
+    }
+
+    /// Takes up to `want` claims of `webhook` for these workers (within its prefetch and
+    /// the process's room); answers how many.
+    pub fn reserve(&self, webhook: Uuid, want: usize) -> usize {
+        let s = &self.0.settings;
+        let mut held = self.0.held.lock().unwrap_or_else(|p| p.into_inner());
+        let total: usize = held.values().sum();
+        let room = (s.max_in_flight * PREFETCH_FACTOR).saturating_sub(total);
+        let mine = held.get(&webhook).copied().unwrap_or_default();
+        let n = want.min(s.prefetch().saturating_sub(mine)).min(room);
+        if n > 0 {
+            *held.entry(webhook).or_default() += n;
+        }
+        n
+    }
+
+    /// Gives back a claim reserved but not made (its round did not commit it).
+    pub fn unreserve(&self, webhook: Uuid) {
+        self.0.release(webhook);
+    }
+
+    /// Starts the attempts of deliveries claimed (and committed) for these workers.
+    pub fn start(&self, claimed: Vec<claim::Claimed>) {
+        let claimed_at = Instant::now();
+        for c in claimed {
+            tokio::spawn(attempt(self.0.clone(), c, claimed_at));
+        }
+    }
+}
+
 /// One claim: due deliveries taken within the budgets, their attempts started.
 async fn claim_round(shared: &Arc<Shared>) -> Result<usize, sqlx::Error> {
     let s = &shared.settings;
@@ -206,12 +268,20 @@ async fn claim_round(shared: &Arc<Shared>) -> Result<usize, sqlx::Error> {
 }
 
 /// Records finished attempts in batches until every sender is gone.
-async fn recorder(
+pub struct Recorder {
     pool: PgPool,
-    mut done: mpsc::UnboundedReceiver<Finished>,
+    finished: mpsc::UnboundedReceiver<Finished>,
     schedule: Schedule,
     disable_after: Duration,
-) {
+}
+
+async fn recorder(r: Recorder) {
+    let Recorder {
+        pool,
+        finished: mut done,
+        schedule,
+        disable_after,
+    } = r;
     while let Some(first) = done.recv().await {
         // What finishes within a few milliseconds is recorded in one transaction.
         let mut batch = vec![first];
@@ -269,27 +339,12 @@ async fn claim_loop(shared: Arc<Shared>, shutdown: &CancellationToken) -> Result
 
 /// Delivers until `shutdown`, then lets the attempts in flight finish and records them.
 pub async fn run(
-    pool: PgPool,
-    settings: DeliverySettings,
+    workers: Workers,
+    recorder: Recorder,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
-    let (done, finished) = mpsc::unbounded_channel();
-    let recorder = tokio::spawn(recorder(
-        pool.clone(),
-        finished,
-        settings.schedule.clone(),
-        settings.disable_after,
-    ));
-    let shared = Arc::new(Shared {
-        client: settings.client()?,
-        in_flight: Arc::new(Semaphore::new(settings.max_in_flight)),
-        pool,
-        settings,
-        held: Mutex::new(HashMap::new()),
-        lanes: Mutex::new(HashMap::new()),
-        freed: Notify::new(),
-        done,
-    });
+    let recorder = tokio::spawn(self::recorder(recorder));
+    let shared = workers.0;
     shared::store::follow::supervise("webhook deliveries", &shutdown, || {
         claim_loop(shared.clone(), &shutdown)
     })

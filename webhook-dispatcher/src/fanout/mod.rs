@@ -8,6 +8,7 @@ mod render;
 mod states;
 mod write;
 
+use crate::deliver::{Claimed, Workers};
 use groups::plan;
 use render::render;
 use shared::events::StoredEvent;
@@ -32,7 +33,8 @@ pub enum FanOutError {
     NeedsRepair(#[from] NeedsRepair),
 }
 
-/// An endpoint as the fan-out sees it.
+/// An endpoint as the fan-out sees it (with what an attempt needs, for the deliveries it
+/// hands straight to the workers).
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Endpoint {
     pub webhook_id: Uuid,
@@ -40,6 +42,8 @@ pub struct Endpoint {
     pub events: Vec<String>,
     pub active: bool,
     pub created_at: chrono::DateTime<chrono::Utc>,
+    pub url: String,
+    pub secrets: Vec<String>,
 }
 
 async fn endpoints(
@@ -47,15 +51,48 @@ async fn endpoints(
     tenants: &[Uuid],
 ) -> Result<Vec<Endpoint>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT webhook_id, tenant_id, events, active, created_at FROM webhooks
-         WHERE tenant_id = ANY($1)",
+        "SELECT w.webhook_id, w.tenant_id, w.events, w.active, w.created_at, w.url,
+                ARRAY(SELECT s.secret FROM webhook_secrets s
+                      WHERE s.webhook_id = w.webhook_id
+                        AND (s.expires_at IS NULL OR s.expires_at > now())
+                      ORDER BY s.expires_at IS NOT NULL, s.created_at DESC) AS secrets
+         FROM webhooks w WHERE w.tenant_id = ANY($1)",
     )
     .bind(tenants)
     .fetch_all(conn)
     .await
 }
 
-struct FanOut;
+/// A round's handler. With the process's workers at hand it claims what they have room for
+/// as it writes the deliveries, and hands those over once the round has committed.
+#[derive(Default)]
+struct FanOut {
+    workers: Option<Workers>,
+    /// Claimed in this round, to start after its commit.
+    claimed: Vec<Claimed>,
+    /// Claims reserved in this round (an endpoint per claim), to give back if unused.
+    reserved: Vec<Uuid>,
+}
+
+impl FanOut {
+    /// After the round: start what it committed, give back what it did not use.
+    fn finish(&mut self, committed: bool) {
+        let Some(workers) = &self.workers else { return };
+        let claimed = std::mem::take(&mut self.claimed);
+        let mut reserved = std::mem::take(&mut self.reserved);
+        if committed {
+            for c in &claimed {
+                if let Some(i) = reserved.iter().position(|w| *w == c.webhook_id) {
+                    reserved.swap_remove(i);
+                }
+            }
+            workers.start(claimed);
+        }
+        for webhook in reserved {
+            workers.unreserve(webhook);
+        }
+    }
+}
 
 impl BatchHandler for FanOut {
     type Error = FanOutError;
@@ -73,12 +110,16 @@ impl BatchHandler for FanOut {
         conn: &mut PgConnection,
         events: &[StoredEvent],
     ) -> Result<(), FanOutError> {
-        fan_out(conn, events).await
+        fan_out(conn, events, self).await
     }
 }
 
 /// Messages and deliveries for `events`, on `conn`.
-pub async fn fan_out(conn: &mut PgConnection, events: &[StoredEvent]) -> Result<(), FanOutError> {
+async fn fan_out(
+    conn: &mut PgConnection,
+    events: &[StoredEvent],
+    round: &mut FanOut,
+) -> Result<(), FanOutError> {
     let tenants: Vec<Uuid> = events
         .iter()
         .map(|e| e.tenant_id)
@@ -123,18 +164,57 @@ pub async fn fan_out(conn: &mut PgConnection, events: &[StoredEvent]) -> Result<
     }
     let plans: Vec<&groups::Planned> = wanted.iter().map(|(p, _)| *p).collect();
     let messages = render(conn, &relevant, &plans).await?;
-    let to: HashMap<Uuid, &Vec<Uuid>> = messages
+    let endpoint_of: HashMap<Uuid, &Endpoint> =
+        endpoints.iter().map(|e| (e.webhook_id, e)).collect();
+    let mut rows = Vec::new();
+    for (index, m) in &messages {
+        for hook in &wanted[*index].1 {
+            // Claimed for this process's workers when they have room for the endpoint.
+            let claim = round
+                .workers
+                .as_ref()
+                .is_some_and(|w| w.reserve(*hook, 1) == 1);
+            if claim {
+                round.reserved.push(*hook);
+            }
+            rows.push(write::Delivery {
+                id: shared::ids::new_id(),
+                webhook: *hook,
+                message: m,
+                claimed: claim,
+            });
+        }
+    }
+    let lease = round
+        .workers
+        .as_ref()
+        .map(Workers::lease)
+        .unwrap_or_default();
+    let inserted = write::write(conn, &rows, lease).await?;
+    for row in rows
         .iter()
-        .zip(&wanted)
-        .map(|(m, (_, to))| (m.id, to))
-        .collect();
-    write::write(conn, &messages, &to).await?;
+        .filter(|r| r.claimed && inserted.contains(&r.id))
+    {
+        let Some(endpoint) = endpoint_of.get(&row.webhook) else {
+            continue;
+        };
+        round.claimed.push(Claimed {
+            delivery_id: row.id,
+            webhook_id: row.webhook,
+            message_id: row.message.id,
+            round_attempts: 0,
+            url: endpoint.url.clone(),
+            body: row.message.body.clone(),
+            secrets: endpoint.secrets.clone(),
+        });
+    }
     Ok(())
 }
 
 struct Steps<'a> {
     pool: &'a PgPool,
     batch_size: i64,
+    workers: Option<Workers>,
 }
 
 impl Rounds for Steps<'_> {
@@ -145,22 +225,30 @@ impl Rounds for Steps<'_> {
     }
 
     async fn next_round(&mut self) -> Result<usize, FanOutError> {
+        let mut handler = FanOut {
+            workers: self.workers.clone(),
+            ..FanOut::default()
+        };
+        let outcome = self.step(&mut handler).await;
+        handler.finish(matches!(outcome, Ok((_, true))));
+        outcome.map(|(read, _)| read)
+    }
+}
+
+impl Steps<'_> {
+    /// One round in its transaction: answers what the tail gave and whether it committed.
+    async fn step(&self, handler: &mut FanOut) -> Result<(usize, bool), FanOutError> {
         let started = std::time::Instant::now();
         let mut tx = self.pool.begin().await?;
-        let handled = round(&mut tx, &mut FanOut, Hold::Row, self.batch_size).await?;
-        let handled_at = started.elapsed();
-        if handled > 0 {
-            tx.commit().await?;
-            tracing::debug!(
-                handled,
-                handle_ms = handled_at.as_secs_f64() * 1e3,
-                total_ms = started.elapsed().as_secs_f64() * 1e3,
-                "fan-out round"
-            );
-        } else {
+        let read = round(&mut tx, handler, Hold::Row, self.batch_size).await?;
+        if read == 0 {
             tx.rollback().await?;
+            return Ok((0, false));
         }
-        Ok(handled)
+        tx.commit().await?;
+        let ms = started.elapsed().as_secs_f64() * 1e3;
+        tracing::debug!(read, ms, claimed = handler.claimed.len(), "fan-out round");
+        Ok((read, true))
     }
 }
 
@@ -179,8 +267,15 @@ fn own_pool(pool: &PgPool) -> PgPool {
         .connect_lazy_with(options)
 }
 
-/// Fans out until `shutdown`; failures are logged and retried after a pause.
-pub async fn run(pool: PgPool, batch_size: i64, poll: Duration, shutdown: CancellationToken) {
+/// Fans out until `shutdown`, handing the deliveries it can claim to `workers`; failures are
+/// logged and retried after a pause.
+pub async fn run(
+    pool: PgPool,
+    batch_size: i64,
+    poll: Duration,
+    workers: Option<Workers>,
+    shutdown: CancellationToken,
+) {
     let pool = own_pool(&pool);
     let pace = Pace {
         batch_size,
@@ -191,6 +286,7 @@ pub async fn run(pool: PgPool, batch_size: i64, poll: Duration, shutdown: Cancel
         let mut steps = Steps {
             pool: &pool,
             batch_size,
+            workers: workers.clone(),
         };
         follow(&pool, &mut steps, pace, &shutdown).await
     })

@@ -181,15 +181,16 @@ async fn note_data(
     }))
 }
 
-/// Renders the `wanted` planned events of `events` into messages.
+/// Renders the `wanted` planned events of `events` into messages, each with the index of its
+/// planned event (one whose data cannot be rendered is left out, and logged).
 pub async fn render(
     conn: &mut PgConnection,
     events: &[StoredEvent],
     wanted: &[&Planned],
-) -> Result<Vec<Message>, sqlx::Error> {
+) -> Result<Vec<(usize, Message)>, sqlx::Error> {
     let timeline = timeline(conn, events, wanted).await?;
     let mut out = Vec::with_capacity(wanted.len());
-    for p in wanted {
+    for (index, p) in wanted.iter().enumerate() {
         let named = &events[p.id_event];
         let name = p.public.name();
         let (data, previous, only) = match &p.public {
@@ -247,13 +248,16 @@ pub async fn render(
         if let Some(previous) = previous {
             envelope["previous"] = previous;
         }
-        out.push(Message {
-            id,
-            tenant: p.tenant,
-            event: name,
-            body: envelope.to_string(),
-            only,
-        });
+        out.push((
+            index,
+            Message {
+                id,
+                tenant: p.tenant,
+                event: name,
+                body: envelope.to_string(),
+                only,
+            },
+        ));
     }
     Ok(out)
 }

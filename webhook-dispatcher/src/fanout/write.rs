@@ -5,47 +5,65 @@
 use super::render::Message;
 use shared::webhooks::DUE_CHANNEL;
 use sqlx::PgConnection;
-use std::collections::HashMap;
+use std::collections::HashSet;
+use std::time::Duration;
 use uuid::Uuid;
 
+/// A delivery to write: to `webhook`, of `message`, claimed for this process's workers or
+/// left due for any claim.
+pub struct Delivery<'m> {
+    pub id: Uuid,
+    pub webhook: Uuid,
+    pub message: &'m Message,
+    pub claimed: bool,
+}
+
+/// Writes the messages of `deliveries` and the deliveries (a claimed one due again only after
+/// `lease`); answers the ids of the deliveries written (one already there is not).
 pub async fn write(
     conn: &mut PgConnection,
-    messages: &[Message],
-    to: &HashMap<Uuid, &Vec<Uuid>>,
-) -> Result<(), sqlx::Error> {
-    if messages.is_empty() {
-        return Ok(());
+    deliveries: &[Delivery<'_>],
+    lease: Duration,
+) -> Result<HashSet<Uuid>, sqlx::Error> {
+    if deliveries.is_empty() {
+        return Ok(HashSet::new());
     }
+    let mut seen = HashSet::new();
+    let messages: Vec<&Message> = deliveries
+        .iter()
+        .map(|d| d.message)
+        .filter(|m| seen.insert(m.id))
+        .collect();
     let ids: Vec<Uuid> = messages.iter().map(|m| m.id).collect();
     let tenants: Vec<Uuid> = messages.iter().map(|m| m.tenant).collect();
     let events: Vec<&str> = messages.iter().map(|m| m.event).collect();
     let bodies: Vec<&str> = messages.iter().map(|m| m.body.as_str()).collect();
-    let (mut d_ids, mut d_hooks, mut d_tenants, mut d_msgs, mut d_events) =
-        (vec![], vec![], vec![], vec![], vec![]);
-    for m in messages {
-        let receivers = to.get(&m.id).map(|v| v.as_slice()).unwrap_or_default();
-        for hook in receivers
-            .iter()
-            .filter(|h| m.only.is_none_or(|only| only == **h))
-        {
-            d_ids.push(shared::ids::new_id());
-            d_hooks.push(*hook);
-            d_tenants.push(m.tenant);
-            d_msgs.push(m.id);
-            d_events.push(m.event);
-        }
-    }
-    sqlx::query(
+    let d_ids: Vec<Uuid> = deliveries.iter().map(|d| d.id).collect();
+    let d_hooks: Vec<Uuid> = deliveries.iter().map(|d| d.webhook).collect();
+    let d_tenants: Vec<Uuid> = deliveries.iter().map(|d| d.message.tenant).collect();
+    let d_msgs: Vec<Uuid> = deliveries.iter().map(|d| d.message.id).collect();
+    let d_events: Vec<&str> = deliveries.iter().map(|d| d.message.event).collect();
+    let d_claimed: Vec<bool> = deliveries.iter().map(|d| d.claimed).collect();
+    let inserted: Vec<Uuid> = sqlx::query_scalar::<_, Option<Uuid>>(
         "WITH messages AS (
              INSERT INTO webhook_messages (message_id, tenant_id, event, body)
              SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[])
              ON CONFLICT (message_id) DO NOTHING
          ), deliveries AS (
-             INSERT INTO webhook_deliveries (delivery_id, webhook_id, tenant_id, message_id, event)
-             SELECT * FROM unnest($5::uuid[], $6::uuid[], $7::uuid[], $8::uuid[], $9::text[])
+             INSERT INTO webhook_deliveries
+                 (delivery_id, webhook_id, tenant_id, message_id, event, next_attempt_at)
+             SELECT d.id, d.hook, d.tenant, d.msg, d.event,
+                    CASE WHEN d.claimed THEN now() + $11 * interval '1 millisecond'
+                         ELSE now() END
+             FROM unnest($5::uuid[], $6::uuid[], $7::uuid[], $8::uuid[], $9::text[], $10::bool[])
+                 AS d(id, hook, tenant, msg, event, claimed)
              ON CONFLICT (webhook_id, message_id) DO NOTHING
+             RETURNING delivery_id
          )
-         SELECT pg_notify($10, '')",
+         SELECT delivery_id FROM deliveries
+         UNION ALL
+         -- Wakes the claims (other replicas, deliveries not claimed here).
+         SELECT NULL::uuid FROM (SELECT pg_notify($12, '')) AS woken",
     )
     .bind(&ids)
     .bind(&tenants)
@@ -56,8 +74,13 @@ pub async fn write(
     .bind(&d_tenants)
     .bind(&d_msgs)
     .bind(&d_events)
+    .bind(&d_claimed)
+    .bind(lease.as_millis() as f64)
     .bind(DUE_CHANNEL)
-    .execute(conn)
-    .await?;
-    Ok(())
+    .fetch_all(conn)
+    .await?
+    .into_iter()
+    .flatten()
+    .collect::<Vec<Uuid>>();
+    Ok(inserted.into_iter().collect())
 }
