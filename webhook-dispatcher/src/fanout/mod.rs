@@ -22,6 +22,10 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
+/// Rounds of at most this many events are the live path (their deliveries go straight to
+/// this process's workers); larger ones are a backlog.
+const LIVE_ROUND: usize = 100;
+
 /// The fan-out's row in `checkpoints`.
 pub const CHECKPOINT: &str = "webhook-dispatcher";
 
@@ -164,16 +168,20 @@ async fn fan_out(
     }
     let plans: Vec<&groups::Planned> = wanted.iter().map(|(p, _)| *p).collect();
     let messages = render(conn, &relevant, &plans).await?;
+    let live = events.len() <= LIVE_ROUND;
     let endpoint_of: HashMap<Uuid, &Endpoint> =
         endpoints.iter().map(|e| (e.webhook_id, e)).collect();
     let mut rows = Vec::new();
     for (index, m) in &messages {
         for hook in &wanted[*index].1 {
-            // Claimed for this process's workers when they have room for the endpoint.
-            let claim = round
-                .workers
-                .as_ref()
-                .is_some_and(|w| w.reserve(*hook, 1) == 1);
+            // Claimed for this process's workers when they have room for the endpoint — on
+            // the live path only: a backlog (a large round) is left to the claims, which
+            // share it out between endpoints and replicas.
+            let claim = live
+                && round
+                    .workers
+                    .as_ref()
+                    .is_some_and(|w| w.reserve(*hook, 1) == 1);
             if claim {
                 round.reserved.push(*hook);
             }
