@@ -8,8 +8,8 @@
 //! NOTIFY or a short backoff (1 ms doubling up to 50 ms), whichever comes first.
 
 use super::{
-    has_events_after, load_checkpoint, lock_checkpoint, save_checkpoint, tail, LogPosition,
-    NOTIFY_CHANNEL,
+    has_events_after, load_checkpoint, lock_checkpoint, save_checkpoint, tail, tail_headers,
+    LogPosition, NOTIFY_CHANNEL,
 };
 use crate::events::StoredEvent;
 use sqlx::postgres::PgListener;
@@ -30,6 +30,12 @@ pub trait BatchHandler: Send {
     /// rest of it.
     fn whole_transactions(&self) -> bool {
         false
+    }
+
+    /// Whether batches carry the events' payloads and metadata; without, each event is its
+    /// header only (both JSON `null`) and the handler reads the bodies it needs.
+    fn payloads(&self) -> bool {
+        true
     }
 
     /// Handles a batch on `conn` (the round's transaction, when it runs in one). An error
@@ -79,12 +85,17 @@ pub async fn round<H: BatchHandler>(
     if let Some(legacy) = at.legacy_position {
         return Err(NeedsRepair { name, legacy }.into());
     }
-    let mut events = tail(conn, at.at, batch_size).await?;
+    let headers_only = !handler.payloads();
+    let mut events = if headers_only {
+        tail_headers(conn, at.at, batch_size).await?
+    } else {
+        tail(conn, at.at, batch_size).await?
+    };
     // What the tail gave, not what was handled: a full batch trimmed to whole transactions
     // is still full (the follower goes on at once instead of waiting for its poll).
     let read = events.len();
     if handler.whole_transactions() && read as i64 == batch_size {
-        whole_transactions(conn, &mut events).await?;
+        whole_transactions(conn, &mut events, headers_only).await?;
     }
     let Some(last) = events.last().map(StoredEvent::log_position) else {
         return Ok(0);
@@ -99,6 +110,7 @@ pub async fn round<H: BatchHandler>(
 async fn whole_transactions(
     conn: &mut PgConnection,
     events: &mut Vec<StoredEvent>,
+    headers_only: bool,
 ) -> Result<(), sqlx::Error> {
     let (Some(first), Some(last)) = (events.first(), events.last()) else {
         return Ok(());
@@ -107,7 +119,8 @@ async fn whole_transactions(
     if first.tx_id != tx {
         events.retain(|e| e.tx_id != tx);
     } else {
-        events.extend(super::rest_of_transaction(conn, tx, last_position).await?);
+        let rest = super::rest_of_transaction(conn, tx, last_position, headers_only).await?;
+        events.extend(rest);
     }
     Ok(())
 }

@@ -10,7 +10,7 @@
 //! Within one stream the pair order is the version order (appends refuse to go behind the
 //! stream's last writer, see `append`).
 
-use super::EVENT_COLUMNS;
+use super::{EVENT_COLUMNS, EVENT_HEADER_COLUMNS};
 use crate::events::StoredEvent;
 use sqlx::PgConnection;
 
@@ -50,8 +50,27 @@ pub async fn tail(
     after: LogPosition,
     limit: i64,
 ) -> Result<Vec<StoredEvent>, sqlx::Error> {
+    tail_of(conn, EVENT_COLUMNS, after, limit).await
+}
+
+/// [`tail`] without payloads and metadata (JSON `null`): for a follower that reads the bodies
+/// of only the events it needs.
+pub async fn tail_headers(
+    conn: &mut PgConnection,
+    after: LogPosition,
+    limit: i64,
+) -> Result<Vec<StoredEvent>, sqlx::Error> {
+    tail_of(conn, EVENT_HEADER_COLUMNS, after, limit).await
+}
+
+async fn tail_of(
+    conn: &mut PgConnection,
+    columns: &str,
+    after: LogPosition,
+    limit: i64,
+) -> Result<Vec<StoredEvent>, sqlx::Error> {
     sqlx::query_as(&format!(
-        "SELECT {EVENT_COLUMNS} FROM events
+        "SELECT {columns} FROM events
          WHERE (tx_id, position) > ($1::text::xid8, $2)
            AND tx_id < pg_snapshot_xmin(pg_current_snapshot())
          ORDER BY events.tx_id, events.position LIMIT $3"
@@ -85,9 +104,15 @@ pub async fn rest_of_transaction(
     conn: &mut PgConnection,
     tx: i64,
     after_position: i64,
+    headers_only: bool,
 ) -> Result<Vec<StoredEvent>, sqlx::Error> {
+    let columns = if headers_only {
+        EVENT_HEADER_COLUMNS
+    } else {
+        EVENT_COLUMNS
+    };
     sqlx::query_as(&format!(
-        "SELECT {EVENT_COLUMNS} FROM events
+        "SELECT {columns} FROM events
          WHERE tx_id = $1::text::xid8 AND position > $2 ORDER BY position"
     ))
     .bind(tx)

@@ -109,6 +109,11 @@ impl BatchHandler for FanOut {
         true
     }
 
+    /// Headers only: the bodies are read for the accounts that have endpoints.
+    fn payloads(&self) -> bool {
+        false
+    }
+
     async fn handle(
         &mut self,
         conn: &mut PgConnection,
@@ -138,12 +143,22 @@ async fn fan_out(
     for e in &endpoints {
         by_tenant.entry(e.tenant_id).or_default().push(e);
     }
-    // Only the events of accounts with endpoints are decoded.
-    let relevant: Vec<StoredEvent> = events
+    // Only the events of accounts with endpoints are read whole and decoded.
+    let wanted_ids: Vec<Uuid> = events
         .iter()
         .filter(|e| by_tenant.contains_key(&e.tenant_id))
-        .cloned()
+        .map(|e| e.event_id)
         .collect();
+    if wanted_ids.is_empty() {
+        return Ok(());
+    }
+    let relevant: Vec<StoredEvent> = sqlx::query_as(&format!(
+        "SELECT {} FROM events WHERE event_id = ANY($1) ORDER BY tx_id, position",
+        shared::store::EVENT_COLUMNS
+    ))
+    .bind(&wanted_ids)
+    .fetch_all(&mut *conn)
+    .await?;
     let planned = plan(&relevant);
     let receivers = |p: &groups::Planned| -> Vec<Uuid> {
         let at = relevant[p.id_event].recorded_at;
