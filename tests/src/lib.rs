@@ -393,6 +393,17 @@ impl TestApp {
             .unwrap()
     }
 
+    /// (event type, payload) of every stored event of `stream_type`, in log order.
+    pub async fn events_of(&self, stream_type: &str) -> Vec<(String, Value)> {
+        sqlx::query_as(
+            "SELECT event_type, payload FROM events WHERE stream_type = $1 ORDER BY position",
+        )
+        .bind(stream_type)
+        .fetch_all(&self.pool)
+        .await
+        .unwrap()
+    }
+
     /// `LeadScored` events stored, of every account.
     pub async fn scored_events(&self) -> i64 {
         sqlx::query_scalar("SELECT count(*) FROM events WHERE event_type = 'LeadScored'")

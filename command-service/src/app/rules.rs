@@ -5,41 +5,16 @@
 use super::context::CommandContext;
 use super::error::CommandError;
 use super::rules_repo::{delete_rule_row, get_rule, save_rule, RuleRow};
-use super::unit::{transaction, WriteError};
+use super::unit::{append_event, transaction};
 use shared::events::scoring::{
     RuleEvent, ScoringRuleCreated, ScoringRuleDeleted, ScoringRuleUpdated,
 };
-use shared::events::DomainEvent;
-use shared::store::{append, ExpectedVersion, StreamAppend};
+use shared::store::ExpectedVersion;
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 fn not_found() -> CommandError {
     CommandError::NotFound("Scoring rule not found")
-}
-
-async fn append_rule_event(
-    conn: &mut PgConnection,
-    ctx: &CommandContext,
-    rule_id: Uuid,
-    expected: ExpectedVersion,
-    event: &RuleEvent,
-) -> Result<(), WriteError> {
-    let event = event
-        .to_new_event(&ctx.metadata)
-        .map_err(CommandError::internal)?;
-    append(
-        conn,
-        &[StreamAppend {
-            tenant_id: ctx.tenant,
-            stream_type: RuleEvent::STREAM_TYPE,
-            stream_id: rule_id,
-            expected,
-            events: vec![event],
-        }],
-    )
-    .await?;
-    Ok(())
 }
 
 /// Queues a rescore of every lead of `tenant`; an unfinished older job is superseded (the new
@@ -91,7 +66,7 @@ pub async fn create_rule(
     });
     transaction(pool, &(ctx, &row, &event), |tx, &(ctx, row, event)| {
         Box::pin(async move {
-            append_rule_event(tx, ctx, row.rule_id, ExpectedVersion::NoStream, event).await?;
+            append_event(tx, ctx, row.rule_id, ExpectedVersion::NoStream, event).await?;
             save_rule(tx, ctx.tenant, row).await?;
             enqueue_rescore(tx, ctx.tenant, "scoring rule created").await?;
             Ok(row.clone())
@@ -146,7 +121,7 @@ pub async fn update_rule(
                 ..before.clone()
             };
             let event = RuleEvent::Updated(changed);
-            append_rule_event(tx, ctx, id, ExpectedVersion::Exact(before.version), &event).await?;
+            append_event(tx, ctx, id, ExpectedVersion::Exact(before.version), &event).await?;
             save_rule(tx, ctx.tenant, &after).await?;
             if rescore {
                 enqueue_rescore(tx, ctx.tenant, "scoring rule updated").await?;
@@ -169,7 +144,7 @@ pub async fn delete_rule(
                 .await?
                 .ok_or_else(not_found)?;
             let event = RuleEvent::Deleted(ScoringRuleDeleted { at: ctx.now });
-            append_rule_event(tx, ctx, id, ExpectedVersion::Exact(before.version), &event).await?;
+            append_event(tx, ctx, id, ExpectedVersion::Exact(before.version), &event).await?;
             delete_rule_row(tx, ctx.tenant, id).await?;
             enqueue_rescore(tx, ctx.tenant, "scoring rule deleted").await?;
             Ok(())

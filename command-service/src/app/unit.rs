@@ -12,9 +12,9 @@ use super::rules_repo::compiled_rules;
 use super::working::WorkingSet;
 use futures::future::BoxFuture;
 use shared::dedup::DedupKey;
-use shared::events::EventMetadata;
+use shared::events::{DomainEvent, EventMetadata};
 use shared::lead::decide::{AttrRejected, Rejected};
-use shared::store::{lock_streams, AppendError};
+use shared::store::{append, lock_streams, AppendError, ExpectedVersion, StreamAppend};
 use sqlx::{PgConnection, PgPool};
 use std::collections::BTreeSet;
 use uuid::Uuid;
@@ -86,6 +86,33 @@ pub fn classify_append(e: AppendError) -> WriteError {
 
 /// One attempt's work on its transaction.
 pub type Work<'c, T> = BoxFuture<'c, Result<T, WriteError>>;
+
+/// Appends one event to the stream `stream_id` of the command's account (compare-and-set on
+/// `expected`); answers the event's id. For commands on one non-lead stream (rules, webhooks).
+pub async fn append_event<E: DomainEvent>(
+    conn: &mut PgConnection,
+    ctx: &CommandContext,
+    stream_id: Uuid,
+    expected: ExpectedVersion,
+    event: &E,
+) -> Result<Uuid, WriteError> {
+    let event = event
+        .to_new_event(&ctx.metadata)
+        .map_err(CommandError::internal)?;
+    let id = event.event_id;
+    append(
+        conn,
+        &[StreamAppend {
+            tenant_id: ctx.tenant,
+            stream_type: E::STREAM_TYPE,
+            stream_id,
+            expected,
+            events: vec![event],
+        }],
+    )
+    .await?;
+    Ok(id)
+}
 
 /// Runs `work` in a transaction, committed when it succeeds; a lost race runs it again.
 /// What the work borrows comes in through `args` (a reference the work's future may hold).

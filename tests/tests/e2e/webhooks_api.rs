@@ -8,15 +8,6 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 use sqlx::PgPool;
 
-async fn webhook_events(app: &TestApp) -> Vec<(String, Value)> {
-    sqlx::query_as(
-        "SELECT event_type, payload FROM events WHERE stream_type = 'webhook' ORDER BY position",
-    )
-    .fetch_all(&app.pool)
-    .await
-    .unwrap()
-}
-
 #[sqlx::test(migrator = "shared::db::MIGRATOR")]
 async fn endpoints_are_created_listed_updated_and_deleted(pool: PgPool) {
     let app = TestApp::spawn(pool).await;
@@ -88,7 +79,7 @@ async fn endpoints_are_created_listed_updated_and_deleted(pool: PgPool) {
     assert_eq!(list["webhooks"].as_array().unwrap().len(), 1);
 
     // History: every change an event, none carrying a secret.
-    let events = webhook_events(&app).await;
+    let events = app.events_of("webhook").await;
     let types: Vec<&str> = events.iter().map(|(t, _)| t.as_str()).collect();
     assert_eq!(
         types,

@@ -47,6 +47,19 @@ async fn settled(app: &TestApp, key: &str, id: &str, status: &str, n: usize) -> 
     .await
 }
 
+/// The endpoint once the dispatcher has disabled it.
+async fn disabled(app: &TestApp, key: &str, id: &str) -> Value {
+    eventually("the endpoint disabled", FOLLOWER_BOUND, async || {
+        let (_, hook) = app.webhooks(key).get(id).await;
+        if hook["data"]["active"] == json!(false) {
+            Ok(hook)
+        } else {
+            Err(hook.to_string())
+        }
+    })
+    .await
+}
+
 #[sqlx::test(migrator = "shared::db::MIGRATOR")]
 async fn failures_are_retried_under_the_same_webhook_id_and_logged(pool: PgPool) {
     let (app, a) = app_with(pool, "100ms,100ms,100ms", |_| {}).await;
@@ -151,15 +164,6 @@ async fn retry_after_on_429_is_honoured(pool: PgPool) {
     );
 }
 
-async fn webhook_events(app: &TestApp) -> Vec<(String, Value)> {
-    sqlx::query_as(
-        "SELECT event_type, payload FROM events WHERE stream_type = 'webhook' ORDER BY position",
-    )
-    .fetch_all(&app.pool)
-    .await
-    .unwrap()
-}
-
 #[sqlx::test(migrator = "shared::db::MIGRATOR")]
 async fn gone_disables_the_endpoint_at_once_until_it_is_enabled_again(pool: PgPool) {
     let (app, a) = app_with(pool, "100ms,100ms", |_| {}).await;
@@ -171,15 +175,7 @@ async fn gone_disables_the_endpoint_at_once_until_it_is_enabled_again(pool: PgPo
     leads
         .create_id(json!({"name": "Gone", "source": "s"}))
         .await;
-    let hook = eventually("disabled", FOLLOWER_BOUND, async || {
-        let (_, hook) = app.webhooks(k).get(&id).await;
-        if hook["data"]["active"] == json!(false) {
-            Ok(hook)
-        } else {
-            Err(hook.to_string())
-        }
-    })
-    .await;
+    let hook = disabled(&app, k, &id).await;
     assert!(
         hook["data"]["disabled_reason"]
             .as_str()
@@ -187,7 +183,7 @@ async fn gone_disables_the_endpoint_at_once_until_it_is_enabled_again(pool: PgPo
             .contains("410"),
         "{hook}"
     );
-    let events = webhook_events(&app).await;
+    let events = app.events_of("webhook").await;
     let (kind, payload) = events.last().unwrap();
     assert_eq!(kind, "WebhookDisabled");
     assert!(payload["reason"].as_str().unwrap().contains("410"));
@@ -223,15 +219,7 @@ async fn an_endpoint_failing_for_longer_than_the_limit_is_disabled(pool: PgPool)
     app.leads(k)
         .create_id(json!({"name": "Down", "source": "s"}))
         .await;
-    let hook = eventually("auto-disabled", FOLLOWER_BOUND, async || {
-        let (_, hook) = app.webhooks(k).get(&id).await;
-        if hook["data"]["active"] == json!(false) {
-            Ok(hook)
-        } else {
-            Err(hook.to_string())
-        }
-    })
-    .await;
+    let hook = disabled(&app, k, &id).await;
     let data = &hook["data"];
     assert!(data["failing_since"].is_string());
     assert!(
@@ -245,7 +233,7 @@ async fn an_endpoint_failing_for_longer_than_the_limit_is_disabled(pool: PgPool)
         rx.received().len() >= 3,
         "it was retried before it was disabled"
     );
-    let (kind, _) = webhook_events(&app).await.pop().unwrap();
+    let (kind, _) = app.events_of("webhook").await.pop().unwrap();
     assert_eq!(kind, "WebhookDisabled");
 }
 

@@ -9,7 +9,7 @@ pub mod secret;
 
 use super::context::CommandContext;
 use super::error::CommandError;
-use super::unit::{transaction, WriteError};
+use super::unit::{append_event, transaction, WriteError};
 use chrono::{DateTime, Duration as Span, TimeZone, Utc};
 use input::{CreateInput, PatchInput};
 use repo::{
@@ -20,8 +20,7 @@ use shared::events::webhook::{
     WebhookCreated, WebhookDeleted, WebhookEvent, WebhookSecretRotated, WebhookTestRequested,
     WebhookUpdated,
 };
-use shared::events::DomainEvent;
-use shared::store::{append, ExpectedVersion, StreamAppend};
+use shared::store::ExpectedVersion;
 use shared::webhooks::deliveries::{get_delivery, DeliveryRow, DELIVERY_COLUMNS};
 use shared::webhooks::{get_webhook, NetworkPolicy, WebhookRow};
 use sqlx::{PgConnection, PgPool};
@@ -63,30 +62,6 @@ fn at(ctx: &CommandContext) -> DateTime<Utc> {
     Utc.timestamp_opt(ctx.now, 0)
         .single()
         .unwrap_or_else(Utc::now)
-}
-
-async fn append_event(
-    conn: &mut PgConnection,
-    ctx: &CommandContext,
-    id: Uuid,
-    expected: ExpectedVersion,
-    event: &WebhookEvent,
-) -> Result<(), WriteError> {
-    let event = event
-        .to_new_event(&ctx.metadata)
-        .map_err(CommandError::internal)?;
-    append(
-        conn,
-        &[StreamAppend {
-            tenant_id: ctx.tenant,
-            stream_type: WebhookEvent::STREAM_TYPE,
-            stream_id: id,
-            expected,
-            events: vec![event],
-        }],
-    )
-    .await?;
-    Ok(())
 }
 
 async fn locked(
@@ -293,21 +268,8 @@ pub async fn request_test(
         Box::pin(async move {
             let row = locked(tx, ctx, id).await?;
             let event = WebhookEvent::TestRequested(WebhookTestRequested { at: ctx.now });
-            let new = event
-                .to_new_event(&ctx.metadata)
-                .map_err(CommandError::internal)?;
-            let event_id = new.event_id;
-            append(
-                tx,
-                &[StreamAppend {
-                    tenant_id: ctx.tenant,
-                    stream_type: WebhookEvent::STREAM_TYPE,
-                    stream_id: id,
-                    expected: ExpectedVersion::Exact(row.version),
-                    events: vec![new],
-                }],
-            )
-            .await?;
+            let expected = ExpectedVersion::Exact(row.version);
+            let event_id = append_event(tx, ctx, id, expected, &event).await?;
             sqlx::query("UPDATE webhooks SET version = version + 1 WHERE webhook_id = $1")
                 .bind(id)
                 .execute(&mut *tx)
