@@ -98,6 +98,46 @@ pub async fn save_repaired(
     Ok(())
 }
 
+/// A data-modifying CTE named `moved` for a follower that writes a round in one statement
+/// without holding its checkpoint: it moves checkpoint `$n` from (`$n+1`, `$n+2`) to
+/// (`$n+3`, `$n+4`) — `LogPosition`s as (tx, position) — and returns a row only when the
+/// checkpoint was still where the round began. The statement's writes select `FROM moved`
+/// (or `WHERE EXISTS (SELECT 1 FROM moved)`), so a replica that lost the race writes nothing.
+pub fn moved_cte(n: usize) -> String {
+    format!(
+        "moved AS (
+             UPDATE checkpoints
+             SET tx_id = ${}::text::xid8, position = ${}, updated_at = now()
+             WHERE name = ${n} AND tx_id = ${}::text::xid8 AND position = ${}
+             RETURNING 1
+         )",
+        n + 3,
+        n + 4,
+        n + 1,
+        n + 2
+    )
+}
+
+/// Moves the checkpoint `name` from `from` to `to` if it is still at `from` (see
+/// [`moved_cte`]); answers whether it moved.
+pub async fn move_checkpoint(
+    conn: &mut PgConnection,
+    name: &str,
+    from: LogPosition,
+    to: LogPosition,
+) -> Result<bool, sqlx::Error> {
+    let moved: Option<i32> =
+        sqlx::query_scalar(&format!("WITH {} SELECT 1 FROM moved", moved_cte(1)))
+            .bind(name)
+            .bind(from.tx)
+            .bind(from.position)
+            .bind(to.tx)
+            .bind(to.position)
+            .fetch_optional(conn)
+            .await?;
+    Ok(moved.is_some())
+}
+
 /// Removes the checkpoint `name`.
 pub async fn drop_checkpoint(conn: &mut PgConnection, name: &str) -> Result<(), sqlx::Error> {
     sqlx::query("DELETE FROM checkpoints WHERE name = $1")

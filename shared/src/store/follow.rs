@@ -8,8 +8,8 @@
 //! NOTIFY or a short backoff (1 ms doubling up to 50 ms), whichever comes first.
 
 use super::{
-    has_events_after, load_checkpoint, lock_checkpoint, save_checkpoint, tail, tail_headers,
-    LogPosition, NOTIFY_CHANNEL,
+    has_events_after, load_checkpoint, lock_checkpoint, save_checkpoint, tail,
+    tail_after_checkpoint, LogPosition, EVENT_COLUMNS, NOTIFY_CHANNEL,
 };
 use crate::events::StoredEvent;
 use sqlx::postgres::PgListener;
@@ -30,12 +30,6 @@ pub trait BatchHandler: Send {
     /// rest of it.
     fn whole_transactions(&self) -> bool {
         false
-    }
-
-    /// Whether batches carry the events' payloads and metadata; without, each event is its
-    /// header only (both JSON `null`) and the handler reads the bodies it needs.
-    fn payloads(&self) -> bool {
-        true
     }
 
     /// Handles a batch on `conn` (the round's transaction, when it runs in one). An error
@@ -85,17 +79,12 @@ pub async fn round<H: BatchHandler>(
     if let Some(legacy) = at.legacy_position {
         return Err(NeedsRepair { name, legacy }.into());
     }
-    let headers_only = !handler.payloads();
-    let mut events = if headers_only {
-        tail_headers(conn, at.at, batch_size).await?
-    } else {
-        tail(conn, at.at, batch_size).await?
-    };
+    let mut events = tail(conn, at.at, batch_size).await?;
     // What the tail gave, not what was handled: a full batch trimmed to whole transactions
     // is still full (the follower goes on at once instead of waiting for its poll).
     let read = events.len();
     if handler.whole_transactions() && read as i64 == batch_size {
-        whole_transactions(conn, &mut events, headers_only).await?;
+        whole_transactions(conn, &mut events, EVENT_COLUMNS).await?;
     }
     let Some(last) = events.last().map(StoredEvent::log_position) else {
         return Ok(0);
@@ -105,12 +94,61 @@ pub async fn round<H: BatchHandler>(
     Ok(read)
 }
 
+/// A batch read without holding the checkpoint: where the checkpoint was, the events (whole
+/// transactions), and how many the tail gave.
+pub struct Unheld {
+    pub from: LogPosition,
+    pub events: Vec<StoredEvent>,
+    pub read: usize,
+}
+
+/// The next batch after checkpoint `name` — whole transactions, read as `columns` — without
+/// locking the checkpoint: for a follower that writes a round in one statement that moves the
+/// checkpoint only if it is still at `from` (`moved_cte`), so replicas may race and only one
+/// writes. Three statements a round instead of the held round's six; a missing checkpoint row
+/// is created (and the batch read next round).
+pub async fn unheld_batch<E: From<sqlx::Error> + From<NeedsRepair>>(
+    conn: &mut PgConnection,
+    name: &str,
+    columns: &str,
+    batch_size: i64,
+) -> Result<Unheld, E> {
+    let Some((at, mut events)) = tail_after_checkpoint(conn, name, columns, batch_size).await?
+    else {
+        sqlx::query("INSERT INTO checkpoints (name) VALUES ($1) ON CONFLICT (name) DO NOTHING")
+            .bind(name)
+            .execute(&mut *conn)
+            .await?;
+        return Ok(Unheld {
+            from: LogPosition::START,
+            events: Vec::new(),
+            read: 0,
+        });
+    };
+    if let Some(legacy) = at.legacy_position {
+        return Err(NeedsRepair {
+            name: name.to_owned(),
+            legacy,
+        }
+        .into());
+    }
+    let read = events.len();
+    if read as i64 == batch_size {
+        whole_transactions(conn, &mut events, columns).await?;
+    }
+    Ok(Unheld {
+        from: at.at,
+        events,
+        read,
+    })
+}
+
 /// Trims a full batch to whole transactions: drops its last transaction's events when an
-/// earlier one is in it, else completes that transaction.
+/// earlier one is in it, else completes that transaction (read as `columns`).
 async fn whole_transactions(
     conn: &mut PgConnection,
     events: &mut Vec<StoredEvent>,
-    headers_only: bool,
+    columns: &str,
 ) -> Result<(), sqlx::Error> {
     let (Some(first), Some(last)) = (events.first(), events.last()) else {
         return Ok(());
@@ -119,7 +157,7 @@ async fn whole_transactions(
     if first.tx_id != tx {
         events.retain(|e| e.tx_id != tx);
     } else {
-        let rest = super::rest_of_transaction(conn, tx, last_position, headers_only).await?;
+        let rest = super::rest_of_transaction(conn, tx, last_position, columns).await?;
         events.extend(rest);
     }
     Ok(())

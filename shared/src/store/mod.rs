@@ -11,12 +11,12 @@ mod tail;
 
 pub use append::{append, lock_streams, AppendError, ExpectedVersion, StreamAppend};
 pub use checkpoint::{
-    drop_checkpoint, has_passed, load_checkpoint, lock_checkpoint, save_checkpoint, save_repaired,
-    Checkpoint,
+    drop_checkpoint, has_passed, load_checkpoint, lock_checkpoint, move_checkpoint, moved_cte,
+    save_checkpoint, save_repaired, Checkpoint,
 };
 pub use load::{load_streams, read_stream, LoadedStream};
 pub use snapshot::save_snapshots;
-pub use tail::{has_events_after, rest_of_transaction, tail, tail_headers, LogPosition};
+pub use tail::{has_events_after, rest_of_transaction, tail, tail_after_checkpoint, LogPosition};
 
 /// The channel the `events` insert trigger notifies on; tailers LISTEN on it to wake at once.
 pub const NOTIFY_CHANNEL: &str = "leadstream_events";
@@ -25,9 +25,3 @@ pub const NOTIFY_CHANNEL: &str = "leadstream_events";
 pub const EVENT_COLUMNS: &str = "position, event_id, tenant_id, stream_type, stream_id, \
      stream_version, event_type, schema_version, payload, metadata, recorded_at, \
      tx_id::text::bigint AS tx_id";
-
-/// `EVENT_COLUMNS` without the payload and metadata (both JSON `null`): an event's header, for
-/// followers that read the body of only some events.
-pub const EVENT_HEADER_COLUMNS: &str = "position, event_id, tenant_id, stream_type, stream_id, \
-     stream_version, event_type, schema_version, 'null'::jsonb AS payload, \
-     'null'::jsonb AS metadata, recorded_at, tx_id::text::bigint AS tx_id";

@@ -10,9 +10,10 @@
 //! Within one stream the pair order is the version order (appends refuse to go behind the
 //! stream's last writer, see `append`).
 
-use super::{EVENT_COLUMNS, EVENT_HEADER_COLUMNS};
+use super::{Checkpoint, EVENT_COLUMNS};
 use crate::events::StoredEvent;
-use sqlx::PgConnection;
+use sqlx::postgres::PgRow;
+use sqlx::{FromRow, PgConnection, Row};
 
 /// A place in the follower order: the writing transaction's id (`xid8`, as a number) and the
 /// event's position. `LogPosition::START` is before every event.
@@ -53,14 +54,50 @@ pub async fn tail(
     tail_of(conn, EVENT_COLUMNS, after, limit).await
 }
 
-/// [`tail`] without payloads and metadata (JSON `null`): for a follower that reads the bodies
-/// of only the events it needs.
-pub async fn tail_headers(
+/// The checkpoint `name` and, in the same statement, at most `limit` events after it as
+/// [`tail`] hands them out, read as `columns` (`EVENT_COLUMNS` or a variant of it): for a
+/// follower that does not lock its checkpoint (it moves it with `move_checkpoint` or
+/// `moved_cte`). `None` when the checkpoint has no row.
+pub async fn tail_after_checkpoint(
     conn: &mut PgConnection,
-    after: LogPosition,
+    name: &str,
+    columns: &str,
     limit: i64,
-) -> Result<Vec<StoredEvent>, sqlx::Error> {
-    tail_of(conn, EVENT_HEADER_COLUMNS, after, limit).await
+) -> Result<Option<(Checkpoint, Vec<StoredEvent>)>, sqlx::Error> {
+    let rows: Vec<PgRow> = sqlx::query(&format!(
+        "SELECT c.tx_id::text::bigint AS checkpoint_tx, c.position AS checkpoint_position,
+                c.legacy_position AS checkpoint_legacy, e.*
+         FROM checkpoints c
+         LEFT JOIN LATERAL (
+             SELECT {columns} FROM events
+             WHERE (events.tx_id, events.position) > (c.tx_id, c.position)
+               AND events.tx_id < pg_snapshot_xmin(pg_current_snapshot())
+             ORDER BY events.tx_id, events.position LIMIT $2
+         ) e ON true
+         WHERE c.name = $1
+         ORDER BY e.tx_id, e.position"
+    ))
+    .bind(name)
+    .bind(limit)
+    .fetch_all(conn)
+    .await?;
+    let Some(first) = rows.first() else {
+        return Ok(None);
+    };
+    let checkpoint = Checkpoint {
+        at: LogPosition::new(
+            first.try_get("checkpoint_tx")?,
+            first.try_get("checkpoint_position")?,
+        ),
+        legacy_position: first.try_get("checkpoint_legacy")?,
+    };
+    let mut events = Vec::with_capacity(rows.len());
+    for row in &rows {
+        if row.try_get::<Option<uuid::Uuid>, _>("event_id")?.is_some() {
+            events.push(StoredEvent::from_row(row)?);
+        }
+    }
+    Ok(Some((checkpoint, events)))
 }
 
 async fn tail_of(
@@ -104,13 +141,8 @@ pub async fn rest_of_transaction(
     conn: &mut PgConnection,
     tx: i64,
     after_position: i64,
-    headers_only: bool,
+    columns: &str,
 ) -> Result<Vec<StoredEvent>, sqlx::Error> {
-    let columns = if headers_only {
-        EVENT_HEADER_COLUMNS
-    } else {
-        EVENT_COLUMNS
-    };
     sqlx::query_as(&format!(
         "SELECT {columns} FROM events
          WHERE tx_id = $1::text::xid8 AND position > $2 ORDER BY position"

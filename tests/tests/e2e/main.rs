@@ -26,6 +26,7 @@ mod settings;
 mod snapshots;
 mod tail_soak;
 mod tenancy;
+mod unheld_follower;
 mod webhooks_api;
 mod webhooks_delivery;
 mod webhooks_resilience;

@@ -1,7 +1,10 @@
-//! The fan-out: follows the event log gap-free (the same follower as the projector: checkpoint
-//! row locked, so replicas take turns and a batch is never fanned out twice) and, in the
-//! transaction that moves its checkpoint, writes one message per public event and one
-//! delivery per subscribed endpoint. Nothing here depends on NATS.
+//! The fan-out: follows the event log gap-free (the same tail and wake-ups as the projector)
+//! and, in the statement that moves its checkpoint, writes one message per public event and
+//! one delivery per subscribed endpoint. A round is three statements and no transaction: the
+//! checkpoint with the batch, the endpoints, the write. The checkpoint is not locked; the
+//! write moves it only if it is still where the round began, so replicas may both render a
+//! round but only one writes it — a batch is never fanned out twice. Nothing here depends on
+//! NATS.
 
 mod groups;
 mod render;
@@ -12,9 +15,7 @@ use crate::deliver::{Claimed, Workers};
 use groups::plan;
 use render::render;
 use shared::events::StoredEvent;
-use shared::store::follow::{
-    follow, round, supervise, BatchHandler, Hold, NeedsRepair, Pace, Rounds,
-};
+use shared::store::follow::{follow, supervise, unheld_batch, NeedsRepair, Pace, Rounds};
 use shared::webhooks::matches;
 use sqlx::{PgConnection, PgPool};
 use std::collections::{HashMap, HashSet};
@@ -28,6 +29,16 @@ const LIVE_ROUND: usize = 100;
 
 /// The fan-out's row in `checkpoints`.
 pub const CHECKPOINT: &str = "webhook-dispatcher";
+
+/// The columns of `StoredEvent` as the fan-out reads the log: the payload and metadata only of
+/// the events of accounts with endpoints (JSON `null` for the others, never read whole).
+const COLUMNS: &str = "position, event_id, tenant_id, stream_type, stream_id, stream_version, \
+     event_type, schema_version, \
+     CASE WHEN EXISTS (SELECT 1 FROM webhooks w WHERE w.tenant_id = events.tenant_id) \
+          THEN payload ELSE 'null'::jsonb END AS payload, \
+     CASE WHEN EXISTS (SELECT 1 FROM webhooks w WHERE w.tenant_id = events.tenant_id) \
+          THEN metadata ELSE 'null'::jsonb END AS metadata, \
+     recorded_at, tx_id::text::bigint AS tx_id";
 
 #[derive(Debug, thiserror::Error)]
 pub enum FanOutError {
@@ -98,37 +109,80 @@ impl FanOut {
     }
 }
 
-impl BatchHandler for FanOut {
-    type Error = FanOutError;
-
-    fn checkpoint(&self) -> &str {
-        CHECKPOINT
-    }
-
-    fn whole_transactions(&self) -> bool {
-        true
-    }
-
-    /// Headers only: the bodies are read for the accounts that have endpoints.
-    fn payloads(&self) -> bool {
-        false
-    }
-
-    async fn handle(
-        &mut self,
-        conn: &mut PgConnection,
-        events: &[StoredEvent],
-    ) -> Result<(), FanOutError> {
-        fan_out(conn, events, self).await
-    }
-}
-
-/// Messages and deliveries for `events`, on `conn`.
+/// Messages and deliveries for `events`, written on `conn` with the checkpoint moved over
+/// `span`; answers whether it moved (else another replica wrote the round and nothing was).
 async fn fan_out(
     conn: &mut PgConnection,
     events: &[StoredEvent],
+    span: write::Span,
     round: &mut FanOut,
-) -> Result<(), FanOutError> {
+) -> Result<bool, FanOutError> {
+    let mut rows = Vec::new();
+    let messages;
+    let mut endpoint_of = HashMap::new();
+    let planned = prepare(conn, events).await?;
+    if let Some((endpoints, wanted, rendered)) = &planned {
+        messages = rendered;
+        endpoint_of = endpoints.iter().map(|e| (e.webhook_id, e)).collect();
+        let live = events.len() <= LIVE_ROUND;
+        for (index, m) in messages {
+            for hook in &wanted[*index] {
+                // Claimed for this process's workers when they have room for the endpoint —
+                // on the live path only: a backlog (a large round) is left to the claims,
+                // which share it out between endpoints and replicas.
+                let claim = live
+                    && round
+                        .workers
+                        .as_ref()
+                        .is_some_and(|w| w.reserve(*hook, 1) == 1);
+                if claim {
+                    round.reserved.push(*hook);
+                }
+                rows.push(write::Delivery {
+                    id: shared::ids::new_id(),
+                    webhook: *hook,
+                    message: m,
+                    claimed: claim,
+                });
+            }
+        }
+    }
+    let lease = round
+        .workers
+        .as_ref()
+        .map(Workers::lease)
+        .unwrap_or_default();
+    let Some(inserted) = write::write(conn, &rows, lease, span).await? else {
+        return Ok(false);
+    };
+    for row in rows
+        .iter()
+        .filter(|r| r.claimed && inserted.contains(&r.id))
+    {
+        let Some(endpoint) = endpoint_of.get(&row.webhook) else {
+            continue;
+        };
+        round.claimed.push(Claimed {
+            delivery_id: row.id,
+            webhook_id: row.webhook,
+            message_id: row.message.id,
+            round_attempts: 0,
+            url: endpoint.url.clone(),
+            body: row.message.body.clone(),
+            secrets: endpoint.secrets.clone(),
+        });
+    }
+    Ok(true)
+}
+
+/// What a round sends: its accounts' endpoints, the receivers of each planned message (by its
+/// index) and the rendered messages; `None` when nothing goes out.
+type Prepared = (Vec<Endpoint>, Vec<Vec<Uuid>>, Vec<(usize, render::Message)>);
+
+async fn prepare(
+    conn: &mut PgConnection,
+    events: &[StoredEvent],
+) -> Result<Option<Prepared>, FanOutError> {
     let tenants: Vec<Uuid> = events
         .iter()
         .map(|e| e.tenant_id)
@@ -137,28 +191,22 @@ async fn fan_out(
         .collect();
     let endpoints = endpoints(conn, &tenants).await?;
     if endpoints.is_empty() {
-        return Ok(());
+        return Ok(None);
     }
     let mut by_tenant: HashMap<Uuid, Vec<&Endpoint>> = HashMap::new();
     for e in &endpoints {
         by_tenant.entry(e.tenant_id).or_default().push(e);
     }
-    // Only the events of accounts with endpoints are read whole and decoded.
-    let wanted_ids: Vec<Uuid> = events
+    // Only the events of accounts with endpoints are decoded.
+    let mut relevant: Vec<StoredEvent> = events
         .iter()
         .filter(|e| by_tenant.contains_key(&e.tenant_id))
-        .map(|e| e.event_id)
+        .cloned()
         .collect();
-    if wanted_ids.is_empty() {
-        return Ok(());
+    if relevant.is_empty() {
+        return Ok(None);
     }
-    let relevant: Vec<StoredEvent> = sqlx::query_as(&format!(
-        "SELECT {} FROM events WHERE event_id = ANY($1) ORDER BY tx_id, position",
-        shared::store::EVENT_COLUMNS
-    ))
-    .bind(&wanted_ids)
-    .fetch_all(&mut *conn)
-    .await?;
+    read_bodies(conn, &mut relevant).await?;
     let planned = plan(&relevant);
     let receivers = |p: &groups::Planned| -> Vec<Uuid> {
         let at = relevant[p.id_event].recorded_at;
@@ -179,57 +227,40 @@ async fn fan_out(
         .filter(|(_, to)| !to.is_empty())
         .collect();
     if wanted.is_empty() {
-        return Ok(());
+        return Ok(None);
     }
     let plans: Vec<&groups::Planned> = wanted.iter().map(|(p, _)| *p).collect();
     let messages = render(conn, &relevant, &plans).await?;
-    let live = events.len() <= LIVE_ROUND;
-    let endpoint_of: HashMap<Uuid, &Endpoint> =
-        endpoints.iter().map(|e| (e.webhook_id, e)).collect();
-    let mut rows = Vec::new();
-    for (index, m) in &messages {
-        for hook in &wanted[*index].1 {
-            // Claimed for this process's workers when they have room for the endpoint — on
-            // the live path only: a backlog (a large round) is left to the claims, which
-            // share it out between endpoints and replicas.
-            let claim = live
-                && round
-                    .workers
-                    .as_ref()
-                    .is_some_and(|w| w.reserve(*hook, 1) == 1);
-            if claim {
-                round.reserved.push(*hook);
-            }
-            rows.push(write::Delivery {
-                id: shared::ids::new_id(),
-                webhook: *hook,
-                message: m,
-                claimed: claim,
-            });
-        }
-    }
-    let lease = round
-        .workers
-        .as_ref()
-        .map(Workers::lease)
-        .unwrap_or_default();
-    let inserted = write::write(conn, &rows, lease).await?;
-    for row in rows
+    let receivers = wanted.into_iter().map(|(_, to)| to).collect();
+    Ok(Some((endpoints, receivers, messages)))
+}
+
+/// Reads the bodies the tail left out: an account whose first endpoint was created after the
+/// tail read the batch (JSON `null` there, `webhooks` having no row for it yet).
+async fn read_bodies(
+    conn: &mut PgConnection,
+    events: &mut [StoredEvent],
+) -> Result<(), sqlx::Error> {
+    let missing: Vec<Uuid> = events
         .iter()
-        .filter(|r| r.claimed && inserted.contains(&r.id))
-    {
-        let Some(endpoint) = endpoint_of.get(&row.webhook) else {
-            continue;
-        };
-        round.claimed.push(Claimed {
-            delivery_id: row.id,
-            webhook_id: row.webhook,
-            message_id: row.message.id,
-            round_attempts: 0,
-            url: endpoint.url.clone(),
-            body: row.message.body.clone(),
-            secrets: endpoint.secrets.clone(),
-        });
+        .filter(|e| e.payload.is_null())
+        .map(|e| e.event_id)
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let read: Vec<StoredEvent> = sqlx::query_as(&format!(
+        "SELECT {} FROM events WHERE event_id = ANY($1)",
+        shared::store::EVENT_COLUMNS
+    ))
+    .bind(&missing)
+    .fetch_all(conn)
+    .await?;
+    let mut read: HashMap<Uuid, StoredEvent> = read.into_iter().map(|e| (e.event_id, e)).collect();
+    for e in events.iter_mut() {
+        if let Some(whole) = read.remove(&e.event_id) {
+            *e = whole;
+        }
     }
     Ok(())
 }
@@ -259,26 +290,36 @@ impl Rounds for Steps<'_> {
 }
 
 impl Steps<'_> {
-    /// One round in its transaction: answers what the tail gave and whether it committed.
+    /// One round: answers what the tail gave and whether this replica wrote the round.
     async fn step(&self, handler: &mut FanOut) -> Result<(usize, bool), FanOutError> {
         let started = std::time::Instant::now();
-        let mut tx = self.pool.begin().await?;
-        let read = round(&mut tx, handler, Hold::Row, self.batch_size).await?;
-        if read == 0 {
-            tx.rollback().await?;
-            return Ok((0, false));
-        }
-        tx.commit().await?;
+        let mut conn = self.pool.acquire().await?;
+        let batch =
+            unheld_batch::<FanOutError>(&mut conn, CHECKPOINT, COLUMNS, self.batch_size).await?;
+        let Some(last) = batch.events.last().map(StoredEvent::log_position) else {
+            return Ok((batch.read, false));
+        };
+        let span = write::Span {
+            from: batch.from,
+            to: last,
+        };
+        let moved = fan_out(&mut conn, &batch.events, span, handler).await?;
         let ms = started.elapsed().as_secs_f64() * 1e3;
-        tracing::debug!(read, ms, claimed = handler.claimed.len(), "fan-out round");
-        Ok((read, true))
+        tracing::debug!(
+            read = batch.read,
+            ms,
+            moved,
+            claimed = handler.claimed.len(),
+            "fan-out round"
+        );
+        Ok((batch.read, moved))
     }
 }
 
-/// The fan-out's own connections (its listener and its rounds): they commit without waiting
-/// for the WAL flush. A database crash can lose a round's last milliseconds — messages,
-/// deliveries and checkpoint together, the events themselves being durable — and the round is
-/// then fanned out again: the same messages (their ids derive from the events), sent again
+/// The fan-out's own connections (its listener and its rounds): their writes commit without
+/// waiting for the WAL flush. A database crash can lose a round's last milliseconds —
+/// messages, deliveries and checkpoint together, the events themselves being durable — and the
+/// round is then fanned out again: the same messages (their ids derive from the events), sent again
 /// under the same `webhook-id`. Nothing is lost; the round saves a flush wait on the live path.
 fn own_pool(pool: &PgPool) -> PgPool {
     let options = (*pool.connect_options())

@@ -1,8 +1,11 @@
 //! Storing a round's messages and their deliveries (idempotent: a message id is derived from
-//! its events, and an endpoint gets one delivery per message) and waking the workers — one
-//! statement.
+//! its events, and an endpoint gets one delivery per message), moving the fan-out's checkpoint
+//! past the round and waking the workers — one statement, which writes nothing when another
+//! replica moved the checkpoint first.
 
 use super::render::Message;
+use super::CHECKPOINT;
+use shared::store::{move_checkpoint, moved_cte, LogPosition};
 use shared::webhooks::DUE_CHANNEL;
 use sqlx::PgConnection;
 use std::collections::HashSet;
@@ -18,15 +21,25 @@ pub struct Delivery<'m> {
     pub claimed: bool,
 }
 
+/// The round from checkpoint `from` to `to`.
+#[derive(Debug, Clone, Copy)]
+pub struct Span {
+    pub from: LogPosition,
+    pub to: LogPosition,
+}
+
 /// Writes the messages of `deliveries` and the deliveries (a claimed one due again only after
-/// `lease`); answers the ids of the deliveries written (one already there is not).
+/// `lease`) and moves the checkpoint over `span`; answers the ids of the deliveries written
+/// (one already there is not), or `None` when the checkpoint had moved (nothing written).
 pub async fn write(
     conn: &mut PgConnection,
     deliveries: &[Delivery<'_>],
     lease: Duration,
-) -> Result<HashSet<Uuid>, sqlx::Error> {
+    span: Span,
+) -> Result<Option<HashSet<Uuid>>, sqlx::Error> {
     if deliveries.is_empty() {
-        return Ok(HashSet::new());
+        let moved = move_checkpoint(conn, CHECKPOINT, span.from, span.to).await?;
+        return Ok(moved.then(HashSet::new));
     }
     let mut seen = HashSet::new();
     let messages: Vec<&Message> = deliveries
@@ -44,10 +57,12 @@ pub async fn write(
     let d_msgs: Vec<Uuid> = deliveries.iter().map(|d| d.message.id).collect();
     let d_events: Vec<&str> = deliveries.iter().map(|d| d.message.event).collect();
     let d_claimed: Vec<bool> = deliveries.iter().map(|d| d.claimed).collect();
-    let inserted: Vec<Uuid> = sqlx::query_scalar::<_, Option<Uuid>>(
-        "WITH messages AS (
+    // Rows: `true` once when the checkpoint moved, then each delivery written.
+    let rows: Vec<(bool, Option<Uuid>)> = sqlx::query_as(&format!(
+        "WITH {moved}, messages AS (
              INSERT INTO webhook_messages (message_id, tenant_id, event, body)
              SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[])
+             WHERE EXISTS (SELECT 1 FROM moved)
              ON CONFLICT (message_id) DO NOTHING
          ), deliveries AS (
              INSERT INTO webhook_deliveries
@@ -57,14 +72,18 @@ pub async fn write(
                          ELSE now() END
              FROM unnest($5::uuid[], $6::uuid[], $7::uuid[], $8::uuid[], $9::text[], $10::bool[])
                  AS d(id, hook, tenant, msg, event, claimed)
+             WHERE EXISTS (SELECT 1 FROM moved)
              ON CONFLICT (webhook_id, message_id) DO NOTHING
              RETURNING delivery_id
          )
-         SELECT delivery_id FROM deliveries
+         SELECT true, NULL::uuid FROM moved
+         UNION ALL
+         SELECT false, delivery_id FROM deliveries
          UNION ALL
          -- Wakes the claims (other replicas, deliveries not claimed here).
-         SELECT NULL::uuid FROM (SELECT pg_notify($12, '')) AS woken",
-    )
+         SELECT false, NULL::uuid FROM (SELECT pg_notify($12, '')) AS woken",
+        moved = moved_cte(13)
+    ))
     .bind(&ids)
     .bind(&tenants)
     .bind(&events)
@@ -77,10 +96,15 @@ pub async fn write(
     .bind(&d_claimed)
     .bind(lease.as_millis() as f64)
     .bind(DUE_CHANNEL)
+    .bind(CHECKPOINT)
+    .bind(span.from.tx)
+    .bind(span.from.position)
+    .bind(span.to.tx)
+    .bind(span.to.position)
     .fetch_all(conn)
-    .await?
-    .into_iter()
-    .flatten()
-    .collect::<Vec<Uuid>>();
-    Ok(inserted.into_iter().collect())
+    .await?;
+    if !rows.iter().any(|(moved, _)| *moved) {
+        return Ok(None);
+    }
+    Ok(Some(rows.into_iter().filter_map(|(_, id)| id).collect()))
 }
