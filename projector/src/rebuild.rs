@@ -248,6 +248,14 @@ async fn switch(
             .execute(&mut *tx)
             .await?;
     }
+    // The swapped-in tables carry no triggers: the statistics' counters are installed on them
+    // and counted once from them (migration 0020).
+    sqlx::query("SELECT lead_stats_install()")
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("SELECT lead_stats_recount()")
+        .execute(&mut *tx)
+        .await?;
     // A rebuilt model is whole whatever order the old checkpoint was kept in.
     save_repaired(&mut tx, CHECKPOINT, position).await?;
     replace_failures(&mut tx, REBUILD_CHECKPOINT, CHECKPOINT).await?;

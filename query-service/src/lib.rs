@@ -5,6 +5,7 @@
 #![warn(clippy::unwrap_used)]
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
+mod api_keys;
 pub mod config;
 pub mod consistency;
 pub mod cursor;
@@ -16,6 +17,7 @@ mod proxy;
 pub mod ratelimit;
 mod scoring;
 mod state;
+mod stats;
 mod webhooks;
 
 use axum::body::Body;
@@ -46,6 +48,8 @@ pub fn router(state: EdgeState) -> Router {
         .merge(leads::router())
         .merge(scoring::router())
         .merge(webhooks::router())
+        .merge(api_keys::router())
+        .merge(stats::router())
         .merge(proxy::router())
         .method_not_allowed_fallback(shared::http::method_not_allowed)
         // Before any handler or the forwarder runs (and so with the answer headers below):

@@ -18,6 +18,7 @@ pub mod error;
 pub mod events;
 pub mod http;
 pub mod ids;
+pub mod instant;
 pub mod lead;
 pub mod nats;
 pub mod plan;

@@ -1,6 +1,8 @@
-//! Accounts: registration and login (argon2id passwords, hashed at most N at once), API key
-//! issue, and the login/registration attempt limits.
+//! Accounts: registration and login (argon2id passwords, hashed at most N at once), API keys
+//! (issue, create, revoke), and the login/registration attempt limits.
 
+pub mod key_input;
+pub mod keys;
 pub mod limits;
 mod password;
 mod register;

@@ -1,17 +1,18 @@
 //! Registration and login. Each writes its events (AccountRegistered, ApiKeyIssued) and the
 //! credential rows derived from them in one transaction.
 
+use super::keys::{new_key, store_key, KeySpec, NewKey};
 use super::password::Hashing;
 use crate::app::unit::transaction;
 use crate::app::CommandError;
-use shared::auth::{generate_api_key, hash_api_key};
+use shared::auth::generate_api_key;
 use shared::db::is_unique_violation;
-use shared::events::account::{AccountEvent, AccountRegistered, ApiKeyIssued};
+use shared::events::account::{AccountEvent, AccountRegistered};
 use shared::events::{DomainEvent, EventMetadata};
 use shared::ids::new_id;
 use shared::plan::Plan;
 use shared::store::{append, ExpectedVersion, StreamAppend};
-use sqlx::{PgConnection, PgPool};
+use sqlx::PgPool;
 use uuid::Uuid;
 
 /// A freshly issued key: the raw value is returned once and never stored.
@@ -74,17 +75,20 @@ pub async fn register(
                 password_hash: password_hash.to_owned(),
                 plan,
             });
-            let (key, issued) = new_key(account_id, email, plan);
+            let spec = KeySpec::full("register");
+            let key = new_key(&spec);
             let events = vec![
                 registered
                     .to_new_event(metadata)
                     .map_err(CommandError::internal)?,
-                issued.to_new_event(metadata).map_err(CommandError::internal)?,
+                key.event
+                    .to_new_event(metadata)
+                    .map_err(CommandError::internal)?,
             ];
             let stream = account_stream(account_id, ExpectedVersion::NoStream, events);
             append(tx, &[stream]).await?;
-            store_key(tx, &key).await?;
-            Ok(key)
+            store_key(tx, account_id, &key, &spec).await?;
+            Ok(issued(account_id, email, plan, key))
         })
     })
     .await?;
@@ -115,20 +119,22 @@ pub async fn issue_key_for_login(
         return Err(AccountError::BadCredentials);
     };
     let plan = plan.parse().unwrap_or(Plan::Unlimited);
-    let (key, issued) = new_key(account_id, &stored_email, plan);
-    let event = issued
+    let spec = KeySpec::full("login");
+    let key = new_key(&spec);
+    let event = key
+        .event
         .to_new_event(metadata)
         .map_err(CommandError::internal)?;
-    transaction(pool, &(&key, &event), |tx, &(key, event)| {
+    transaction(pool, &(&key, &event, &spec), |tx, &(key, event, spec)| {
         Box::pin(async move {
-            let stream = account_stream(key.account_id, ExpectedVersion::Any, vec![event.clone()]);
+            let stream = account_stream(account_id, ExpectedVersion::Any, vec![event.clone()]);
             append(tx, &[stream]).await?;
-            store_key(tx, key).await?;
+            store_key(tx, account_id, key, spec).await?;
             Ok(())
         })
     })
     .await?;
-    Ok(key)
+    Ok(issued(account_id, &stored_email, plan, key))
 }
 
 /// An argon2id hash of a random string nobody knows, made once.
@@ -136,24 +142,14 @@ static DUMMY_HASH: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
     super::password::hash_password(&generate_api_key()).unwrap_or_default()
 });
 
-fn new_key(account_id: Uuid, email: &str, plan: Plan) -> (IssuedKey, AccountEvent) {
-    let api_key = generate_api_key();
-    let key_id = new_id();
-    let event = AccountEvent::ApiKeyIssued(ApiKeyIssued {
-        key_id,
-        key_hash: hex::encode(hash_api_key(&api_key)),
-        prefix: api_key.chars().take(12).collect(),
-    });
-    (
-        IssuedKey {
-            account_id,
-            key_id,
-            api_key,
-            email: email.to_owned(),
-            plan,
-        },
-        event,
-    )
+fn issued(account_id: Uuid, email: &str, plan: Plan, key: NewKey) -> IssuedKey {
+    IssuedKey {
+        account_id,
+        key_id: key.key_id,
+        api_key: key.raw,
+        email: email.to_owned(),
+        plan,
+    }
 }
 
 fn account_stream(
@@ -168,17 +164,4 @@ fn account_stream(
         expected,
         events,
     }
-}
-
-async fn store_key(conn: &mut PgConnection, key: &IssuedKey) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO api_keys (key_id, account_id, key_hash, prefix) VALUES ($1, $2, $3, $4)",
-    )
-    .bind(key.key_id)
-    .bind(key.account_id)
-    .bind(hash_api_key(&key.api_key).as_slice())
-    .bind(key.api_key.chars().take(12).collect::<String>())
-    .execute(conn)
-    .await?;
-    Ok(())
 }

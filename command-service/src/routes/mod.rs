@@ -3,6 +3,7 @@
 //! call one application function, map. Reads are query-service's.
 
 mod accounts;
+mod api_keys;
 mod attributes;
 mod batch;
 mod command;
@@ -30,6 +31,7 @@ pub fn router(state: AppState) -> Router {
         .merge(score::router())
         .merge(rules::router())
         .merge(webhooks::router())
+        .merge(api_keys::router())
         .fallback(fallback_not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

@@ -14,7 +14,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{patch, post};
 use axum::{Json, Router};
-use chrono::{DateTime, TimeZone, Utc};
+use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
 use shared::http::JsonBody;
 use shared::ApiError;
@@ -135,17 +135,9 @@ fn parse_since(body: &Value) -> Result<DateTime<Utc>, ApiError> {
             "'since' is required: Unix seconds or an RFC 3339 instant, e.g. {\"since\": 1767225600}",
         )
     };
-    match body.get("since") {
-        Some(Value::Number(n)) => n
-            .as_i64()
-            .filter(|s| *s >= 0)
-            .and_then(|s| Utc.timestamp_opt(s, 0).single())
-            .ok_or_else(bad),
-        Some(Value::String(s)) => DateTime::parse_from_rfc3339(s)
-            .map(|t| t.with_timezone(&Utc))
-            .map_err(|_| bad()),
-        _ => Err(bad()),
-    }
+    body.get("since")
+        .and_then(shared::instant::from_json)
+        .ok_or_else(bad)
 }
 
 async fn recover(

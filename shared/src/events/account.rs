@@ -1,4 +1,5 @@
-//! Account events: registration and API key issue. Secrets are stored only as hashes.
+//! Account events: registration, API keys issued and revoked. Secrets are stored only as
+//! hashes.
 
 use super::{from_value, DecodeError, DomainEvent};
 use crate::plan::Plan;
@@ -21,12 +22,26 @@ pub struct ApiKeyIssued {
     pub key_hash: String,
     /// The first characters of the key, to recognise it in lists.
     pub prefix: String,
+    /// Absent on keys issued before keys had names: `register` or `login`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Absent: every scope.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scopes: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ApiKeyRevoked {
+    pub key_id: Uuid,
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum AccountEvent {
     Registered(AccountRegistered),
     ApiKeyIssued(ApiKeyIssued),
+    ApiKeyRevoked(ApiKeyRevoked),
 }
 
 impl DomainEvent for AccountEvent {
@@ -36,6 +51,7 @@ impl DomainEvent for AccountEvent {
         match self {
             AccountEvent::Registered(_) => "AccountRegistered",
             AccountEvent::ApiKeyIssued(_) => "ApiKeyIssued",
+            AccountEvent::ApiKeyRevoked(_) => "ApiKeyRevoked",
         }
     }
 
@@ -47,6 +63,7 @@ impl DomainEvent for AccountEvent {
         match self {
             AccountEvent::Registered(e) => serde_json::to_value(e),
             AccountEvent::ApiKeyIssued(e) => serde_json::to_value(e),
+            AccountEvent::ApiKeyRevoked(e) => serde_json::to_value(e),
         }
     }
 
@@ -54,6 +71,7 @@ impl DomainEvent for AccountEvent {
         Ok(match event_type {
             "AccountRegistered" => AccountEvent::Registered(from_value(event_type, payload)?),
             "ApiKeyIssued" => AccountEvent::ApiKeyIssued(from_value(event_type, payload)?),
+            "ApiKeyRevoked" => AccountEvent::ApiKeyRevoked(from_value(event_type, payload)?),
             other => return Err(DecodeError::UnknownType(other.to_owned())),
         })
     }

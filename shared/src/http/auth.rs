@@ -1,7 +1,8 @@
 //! The `Auth` extractor: `X-API-Key: <key>` or `Authorization: Bearer <key>`, resolved through
-//! the service's `KeyResolver`; anything else is 401 in the error shape.
+//! the service's `KeyResolver`; anything else is 401 in the error shape. A key without the
+//! scope the request's method and path need (`Scope::required`) is 403 `forbidden`.
 
-use crate::auth::{AuthContext, KeyResolver};
+use crate::auth::{AuthContext, KeyResolver, Scope};
 use crate::error::ApiError;
 use axum::extract::{FromRef, FromRequestParts};
 use axum::http::request::Parts;
@@ -34,12 +35,24 @@ where
             ));
         };
         let resolver = KeyResolver::from_ref(state);
-        match resolver.resolve(raw).await? {
-            Some(ctx) => Ok(Auth(ctx)),
-            None => Err(ApiError::Unauthorized(
-                "invalid API key: it is unknown or revoked; POST /api/v1/login for a new one"
+        let Some(ctx) = resolver.resolve(raw).await? else {
+            return Err(ApiError::Unauthorized(
+                "invalid API key: it is unknown, revoked or expired; POST /api/v1/login for a new one"
                     .into(),
-            )),
+            ));
+        };
+        let needed = Scope::required(&parts.method, parts.uri.path());
+        if !ctx.scopes.contains(needed) {
+            return Err(forbidden(needed));
         }
+        Ok(Auth(ctx))
     }
+}
+
+/// The answer to a key without `scope`.
+pub fn forbidden(scope: Scope) -> ApiError {
+    ApiError::Forbidden(format!(
+        "this API key lacks the '{}' scope; use a key that holds it (POST /api/v1/api-keys with an admin key)",
+        scope.as_str()
+    ))
 }

@@ -10,7 +10,7 @@ mod request_id;
 mod serve;
 mod transport_errors;
 
-pub use auth::{api_key_from_headers, Auth};
+pub use auth::{api_key_from_headers, forbidden, Auth};
 pub use body::{nul_path, JsonBody, MAX_BODY_BYTES};
 pub use client_addr::{client_ip, TrustedProxies, FORWARDED_FOR};
 pub use health::health;

@@ -2,6 +2,7 @@
 //! an area, its tests against real Postgres, real NATS and real HTTP.
 
 mod accounts_api;
+mod api_keys;
 mod attributes_api;
 mod bad_input;
 mod batch_api;
@@ -24,6 +25,7 @@ mod rescore_jobs;
 mod scoring_api;
 mod settings;
 mod snapshots;
+mod stats_api;
 mod tail_soak;
 mod tenancy;
 mod unheld_follower;
