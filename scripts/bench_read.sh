@@ -2,7 +2,8 @@
 # The read-side bench (part of `make bench`; alone: `bash scripts/bench_read.sh`):
 #  1. a data set of BENCH_LEADS (default 1,000,000) generated leads, loaded through the public
 #     batch API into its own database; kept between runs (BENCH_REGEN=1 loads it afresh);
-#  2. the fixed list queries, p50/p95 through HTTP and of the same SQL run directly;
+#  2. the fixed list queries, p50/p95 through HTTP and of the same SQL run directly; then MCP
+#     `tools/call list_leads` next to the same REST query, and the statistics endpoints;
 #  3. a full CSV export (leads/s, first byte, peak RSS of a freshly started query-service);
 #  4. a full `projector rebuild` (events/s).
 set -euo pipefail
@@ -42,6 +43,10 @@ echo "read bench: $(nproc) cores, $events events, $(psql "$DATABASE_URL" -Atc "S
 echo
 echo "== list queries (sequential, one client) =="
 "$bin/read_bench" --base "http://$EDGE_LISTEN/api/v1" --key "$key"
+
+echo
+echo "== MCP list_leads next to REST, and the statistics (sequential, one client) =="
+"$bin/mcp_bench" --base "http://$EDGE_LISTEN/api/v1" --key "$key"
 
 echo
 echo "== export (CSV, all $leads leads) =="

@@ -23,18 +23,43 @@ pub struct EdgeConfig {
     /// believed (`EDGE_TRUSTED_PROXIES`, addresses or CIDR networks, default none): the
     /// client address the edge passes on to command-service.
     pub trusted_proxies: TrustedProxies,
+    /// Host names the MCP gateway answers (`MCP_ALLOWED_HOSTS`, comma-separated, a name
+    /// without a port matching any port; default the listen address, `localhost`,
+    /// `127.0.0.1` and `::1`): a request naming another `Host` is refused (DNS rebinding).
+    pub mcp_allowed_hosts: Vec<String>,
+}
+
+/// The hosts the MCP gateway answers by default: the listen address and loopback names.
+pub fn default_mcp_hosts(listen: SocketAddr) -> Vec<String> {
+    let mut hosts = vec![listen.ip().to_string()];
+    for local in ["localhost", "127.0.0.1", "::1"] {
+        if !hosts.iter().any(|h| h == local) {
+            hosts.push(local.to_owned());
+        }
+    }
+    hosts
 }
 
 impl EdgeConfig {
     pub fn from_env() -> Result<Self, ConfigError> {
+        let listen = parse_or("EDGE_LISTEN", SocketAddr::from(([127, 0, 0, 1], 8080)))?;
+        let mcp_allowed_hosts = match std::env::var("MCP_ALLOWED_HOSTS") {
+            Ok(list) if !list.trim().is_empty() => list
+                .split(',')
+                .map(|h| h.trim().to_owned())
+                .filter(|h| !h.is_empty())
+                .collect(),
+            _ => default_mcp_hosts(listen),
+        };
         Ok(Self {
             common: CommonConfig::from_env()?,
-            listen: parse_or("EDGE_LISTEN", SocketAddr::from(([127, 0, 0, 1], 8080)))?,
+            listen,
             command_url: or_default("COMMAND_URL", "http://127.0.0.1:8081"),
             read_wait: Duration::from_millis(parse_or("READ_WAIT_MS", 2000)?),
             key_cache_ttl: Duration::from_secs(parse_or("API_KEY_CACHE_SECS", 60)?),
             rate_window: Duration::from_secs(parse_or("RATE_WINDOW_SECS", 600)?),
             trusted_proxies: parse_or("EDGE_TRUSTED_PROXIES", TrustedProxies::default())?,
+            mcp_allowed_hosts,
         })
     }
 }

@@ -42,7 +42,7 @@ pub fn cors() -> CorsLayer {
 }
 
 /// Drops a caller's `X-Request-Id` that is too long, has unsafe characters or is sent twice,
-/// so [`set_request_id`] puts a new one in its place.
+/// so [`set_request_id`] puts a new one in its place; drops any `via` claim from outside.
 pub fn drop_unsafe_request_id<B>() -> MapRequestLayer<fn(Request<B>) -> Request<B>> {
     MapRequestLayer::new(|mut req: Request<B>| {
         let mut given = req.headers().get_all(REQUEST_ID).iter();
@@ -54,6 +54,8 @@ pub fn drop_unsafe_request_id<B>() -> MapRequestLayer<fn(Request<B>) -> Request<
         if !safe {
             req.headers_mut().remove(REQUEST_ID);
         }
+        // Only the MCP gateway says how a command came (it calls the routes from inside).
+        req.headers_mut().remove(shared::http::VIA_HEADER);
         req
     })
 }

@@ -13,6 +13,7 @@ mod edge;
 mod export;
 mod leads;
 pub mod list;
+pub mod mcp;
 mod proxy;
 pub mod ratelimit;
 mod scoring;
@@ -38,8 +39,33 @@ use tower_http::set_header::SetResponseHeaderLayer;
 
 pub use state::EdgeState;
 
-pub fn router(state: EdgeState) -> Router {
+/// The public edge: the REST routes, the MCP gateway (whose tools run on those routes) and
+/// the layers every request passes.
+pub fn router(state: EdgeState, mcp_hosts: Vec<String>) -> Router {
     let (limit, remaining) = ratelimit::default_headers(&state);
+    let api = api(state.clone());
+    api.clone()
+        .merge(mcp::routes(api, state.keys.clone(), mcp_hosts))
+        // Outermost last: an unsafe caller's id is dropped, ids are set, then traced, then
+        // CORS answers preflights (which get the default rate-limit figures), then every
+        // request is counted.
+        .layer(edge::cors())
+        .layer(SetResponseHeaderLayer::if_not_present(
+            ratelimit::LIMIT,
+            limit,
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            ratelimit::REMAINING,
+            remaining,
+        ))
+        .layer(edge::propagate_request_id())
+        .layer(edge::trace())
+        .layer(edge::set_request_id())
+        .layer(edge::drop_unsafe_request_id())
+}
+
+/// The REST routes with their rate limits (also what MCP tool calls run on).
+fn api(state: EdgeState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         // Reads are served here; writes go on to command-service.
@@ -60,22 +86,6 @@ pub fn router(state: EdgeState) -> Router {
             ratelimit::limit,
         ))
         .with_state(state)
-        // Outermost last: an unsafe caller's id is dropped, ids are set, then traced, then
-        // CORS answers preflights (which get the default rate-limit figures), then every
-        // request is counted.
-        .layer(edge::cors())
-        .layer(SetResponseHeaderLayer::if_not_present(
-            ratelimit::LIMIT,
-            limit,
-        ))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            ratelimit::REMAINING,
-            remaining,
-        ))
-        .layer(edge::propagate_request_id())
-        .layer(edge::trace())
-        .layer(edge::set_request_id())
-        .layer(edge::drop_unsafe_request_id())
 }
 
 async fn healthz(State(state): State<EdgeState>) -> (StatusCode, Json<Value>) {
@@ -107,7 +117,7 @@ pub async fn run(
         trusted_proxies: config.trusted_proxies.clone(),
     };
     let app = tower::util::MapRequestLayer::new(shared::http::collapse_slashes::<Body>)
-        .layer(router(state));
+        .layer(router(state, config.mcp_allowed_hosts.clone()));
     tracing::info!(addr = %listener.local_addr()?, upstream = %config.command_url, "query-service (edge) listening");
     shared::http::serve(listener, app, config.common.http, shutdown).await?;
     Ok(())

@@ -6,6 +6,7 @@
 pub mod bench;
 pub mod client;
 pub mod gen;
+pub mod mcp;
 pub mod model;
 pub mod receiver;
 
@@ -224,6 +225,7 @@ impl TestApp {
             key_cache_ttl: Duration::from_secs(60),
             rate_window: options.rate_window,
             trusted_proxies: options.edge_trusted_proxies.parse().unwrap(),
+            mcp_allowed_hosts: query_service::config::default_mcp_hosts(edge),
         };
         let mut services = vec![
             Service {

@@ -17,8 +17,12 @@ impl FromRequestParts<AppState> for Command {
         let Auth(auth) = Auth::from_request_parts(parts, state).await?;
         let Ok(RequestId(request_id)) = RequestId::from_request_parts(parts, state).await;
         let max_leads = state.config.common.plans.limits(auth.plan).max_leads;
-        Ok(Command(
-            CommandContext::new(&auth, request_id).with_lead_limit(max_leads),
-        ))
+        let mut ctx = CommandContext::new(&auth, request_id).with_lead_limit(max_leads);
+        ctx.metadata.via = parts
+            .headers
+            .get(shared::http::VIA_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| v.chars().take(200).collect());
+        Ok(Command(ctx))
     }
 }

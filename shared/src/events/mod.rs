@@ -26,6 +26,10 @@ pub struct EventMetadata {
     pub causation_id: Option<Uuid>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub batch_id: Option<Uuid>,
+    /// How the command came, when not over plain REST: `mcp <client name>/<version>` for the
+    /// MCP gateway (the actor stays the key).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub via: Option<String>,
 }
 
 /// An event about to be appended.

@@ -17,3 +17,8 @@ pub use health::health;
 pub use paths::{collapse_slashes, fallback_not_found, method_not_allowed, refuse_dot_segments};
 pub use request_id::{accept_request_id, RequestId, REQUEST_ID_HEADER};
 pub use serve::{is_body_timeout, serve, BodyTimeout, HttpLimits};
+
+/// Set by the MCP gateway on the requests it makes for a tool call (`mcp <client>/<version>`),
+/// recorded as the events' `via`; the edge drops it from every request that arrives from
+/// outside.
+pub const VIA_HEADER: &str = "x-leadstream-via";

@@ -7,6 +7,7 @@ mod fields;
 mod filter;
 #[cfg(test)]
 mod tests;
+pub mod words;
 
 pub use fields::{NumberField, SortKey};
 pub use filter::{parse_filter, CmpOp, Condition, Filter, Logic, TagsOp, TextOp};
@@ -22,6 +23,8 @@ pub struct ListQuery {
     pub sort: Sort,
     pub limit: u32,
     pub cursor: Option<String>,
+    /// Free-text words every lead must contain (`q`; see `words`).
+    pub words: Vec<String>,
 }
 
 /// Order of a list; ties are broken by lead id so the order is total.
@@ -82,12 +85,13 @@ pub fn parse_list_query(raw_query: &str) -> Result<ListQuery, QueryError> {
         sort: Sort::default(),
         limit: DEFAULT_LIMIT,
         cursor: None,
+        words: Vec::new(),
     };
     let (mut sort_by, mut sort_order) = (None, None);
     for (name, value) in form_urlencoded::parse(raw_query.as_bytes()) {
         // Postgres stores no NUL character: refuse it here, naming the parameter, rather
         // than fail in the database.
-        if value.contains('\0') && matches!(name.as_ref(), "filter" | "sort_by" | "cursor") {
+        if value.contains('\0') && matches!(name.as_ref(), "filter" | "sort_by" | "cursor" | "q") {
             let shown = value.replace('\0', "%00");
             return Err(if name == "filter" {
                 QueryError::filter(&shown, "values must not contain NUL characters (%00)")
@@ -103,6 +107,7 @@ pub fn parse_list_query(raw_query: &str) -> Result<ListQuery, QueryError> {
             "sort_order" if !value.trim().is_empty() => sort_order = Some(value.trim().to_owned()),
             "limit" => q.limit = parse_limit(&value)?,
             "cursor" if !value.trim().is_empty() => q.cursor = Some(value.trim().to_owned()),
+            "q" => q.words = words::search_words(&value),
             _ => {}
         }
     }

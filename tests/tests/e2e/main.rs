@@ -15,6 +15,7 @@ mod extreme_values;
 mod lead_view;
 mod leads_api;
 mod list_api;
+mod mcp_gateway;
 mod notes_api;
 mod projection_runner;
 mod rate_limits;
