@@ -18,6 +18,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
+pub use bridge::error_code;
 use bridge::{Answer, Caller, TooLarge};
 use rmcp::handler::server::router::tool::ToolRouter;
 use rmcp::model::{
@@ -187,6 +188,7 @@ pub fn routes(api: Router, keys: KeyResolver, allowed_hosts: Vec<String>) -> Rou
         .with_legacy_session_mode(false)
         .with_json_response(true)
         .with_sse_keep_alive(None)
+        .with_allowed_origins(allowed_origins(&allowed_hosts))
         .with_allowed_hosts(allowed_hosts);
     let service = StreamableHttpService::new(
         move || Ok(gateway.clone()),
@@ -207,6 +209,24 @@ pub fn routes(api: Router, keys: KeyResolver, allowed_hosts: Vec<String>) -> Rou
             get(protected_resource),
         )
         .merge(guarded)
+}
+
+/// The `Origin`s a browser-based client may send: pages served from an allowed host, over
+/// http or https, any port (a request without `Origin` — not from a browser — passes).
+fn allowed_origins(hosts: &[String]) -> Vec<String> {
+    hosts
+        .iter()
+        .flat_map(|host| {
+            let (name, port) = match host.parse::<std::net::Ipv6Addr>() {
+                Ok(_) => (format!("[{host}]"), "*".to_owned()),
+                Err(_) => match host.rsplit_once(':') {
+                    Some((name, port)) => (name.to_owned(), port.to_owned()),
+                    None => (host.clone(), "*".to_owned()),
+                },
+            };
+            ["http", "https"].map(|scheme| format!("{scheme}://{name}:{port}"))
+        })
+        .collect()
 }
 
 /// The base URL clients reach: the request's `Host` (behind a proxy, the `X-Forwarded-*`

@@ -745,3 +745,54 @@ async fn list_leads_exports_every_match_as_csv_json_or_xlsx(pool: PgPool) {
     );
     mcp.close().await;
 }
+
+/// A browser page from another site cannot drive the gateway (the MCP spec's Origin check);
+/// a page served from an allowed host can, and a client that sends no Origin always can.
+#[sqlx::test(migrator = "shared::db::MIGRATOR")]
+async fn an_origin_from_elsewhere_is_refused(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let key = app.register().await.api_key;
+    let list = json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {}});
+    for (origin, expected) in [
+        (Some("http://evil.example"), StatusCode::FORBIDDEN),
+        (
+            Some("https://localhost.evil.example:8080"),
+            StatusCode::FORBIDDEN,
+        ),
+        (Some("http://localhost:5173"), StatusCode::OK),
+        (Some("https://127.0.0.1"), StatusCode::OK),
+        (None, StatusCode::OK),
+    ] {
+        let mut req = app
+            .client
+            .post(format!("http://{}/mcp", app.edge))
+            .header("accept", "application/json, text/event-stream")
+            .header("mcp-protocol-version", "2025-06-18")
+            .bearer_auth(&key)
+            .json(&list);
+        if let Some(o) = origin {
+            req = req.header("origin", o);
+        }
+        let resp = req.send().await.unwrap();
+        assert_eq!(resp.status(), expected, "{origin:?}");
+    }
+}
+
+#[test]
+fn http_statuses_map_to_the_mcp_error_codes() {
+    // Mirrors query-service's bridge: every code the docs list has its statuses.
+    for (status, code) in [
+        (400, "VALIDATION_ERROR"),
+        (401, "UNAUTHORIZED"),
+        (403, "UNAUTHORIZED"),
+        (404, "RESOURCE_NOT_FOUND"),
+        (409, "CONFLICT"),
+        (413, "VALIDATION_ERROR"),
+        (429, "RATE_LIMITED"),
+        (500, "INTERNAL_ERROR"),
+        (503, "INTERNAL_ERROR"),
+    ] {
+        let status = StatusCode::from_u16(status).unwrap();
+        assert_eq!(query_service::mcp::error_code(status), code, "{status}");
+    }
+}
