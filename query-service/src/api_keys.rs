@@ -3,9 +3,10 @@
 //! calling key, so an agent can learn its scopes). Creating and revoking go on to
 //! command-service.
 
-use crate::cursor::Cursor;
+use crate::page;
 use crate::EdgeState;
 use axum::extract::{RawQuery, State};
+use axum::response::Response;
 use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{json, Value};
@@ -18,7 +19,16 @@ pub fn router() -> Router<EdgeState> {
     Router::new()
         .route("/api/v1/api-keys", get(list).fallback(forward))
         .route("/api/v1/api-keys/current", get(current))
-        .route("/api/v1/api-keys/{id}", axum::routing::any(forward))
+        .route("/api/v1/api-keys/{id}", axum::routing::any(revoke))
+}
+
+/// Forwards a revocation; once it has succeeded this replica forgets its cached keys at once.
+async fn revoke(State(state): State<EdgeState>, req: axum::extract::Request) -> Response {
+    let response = crate::proxy::forward(State(state.clone()), req).await;
+    if response.status().is_success() {
+        state.keys.forget_all();
+    }
+    response
 }
 
 struct ListQuery {
@@ -32,7 +42,7 @@ const KNOWN: &str = "status, per_page, cursor";
 fn parse_query(raw: Option<&str>) -> Result<ListQuery, ApiError> {
     let mut q = ListQuery {
         status: KeyStatus::Active,
-        per_page: 25,
+        per_page: page::DEFAULT_PER_PAGE,
         cursor: None,
     };
     for (key, value) in form_urlencoded::parse(raw.unwrap_or_default().as_bytes()) {
@@ -45,12 +55,7 @@ fn parse_query(raw: Option<&str>) -> Result<ListQuery, ApiError> {
                     ))
                 })?
             }
-            "per_page" | "limit" => {
-                let n: i64 = value.parse().map_err(|_| {
-                    ApiError::bad_request(format!("'{key}' must be an integer, e.g. 25"))
-                })?;
-                q.per_page = if n <= 0 { 25 } else { n.min(100) };
-            }
+            "per_page" | "limit" => q.per_page = page::per_page(&key, &value)?,
             "cursor" => q.cursor = Some(value.into_owned()).filter(|c| !c.is_empty()),
             "page" => {}
             other => {
@@ -70,50 +75,18 @@ async fn list(
 ) -> Result<Json<Value>, ApiError> {
     let q = parse_query(raw.as_deref())?;
     let scope = format!("api-keys:{}", q.status.as_str());
-    let after = match &q.cursor {
-        Some(raw) => {
-            Some(
-                state
-                    .cursors
-                    .decode(raw, &scope, true)
-                    .map_err(|e| ApiError::BadRequest {
-                        code: "invalid_cursor",
-                        message: e.to_string(),
-                    })?,
-            )
-        }
-        None => None,
-    };
+    let after = page::after(&state, q.cursor.as_deref(), &scope)?;
     let mut conn = state.pool.acquire().await?;
-    let (rows, total) = list_keys(
-        &mut conn,
-        auth.account_id,
-        q.status,
-        after.map(|c| c.id),
-        q.per_page + 1,
-    )
-    .await?;
-    let has_more = rows.len() as i64 > q.per_page;
-    let page = &rows[..rows.len().min(q.per_page as usize)];
-    let next_cursor = match (has_more, page.last()) {
-        (true, Some(last)) => Some(state.cursors.encode(&Cursor {
-            sort: scope,
-            descending: true,
-            value: Value::Null,
-            id: last.key_id,
-        })),
-        _ => None,
-    };
-    Ok(Json(json!({
-        "data": page.iter().map(|k| k.json()).collect::<Vec<_>>(),
-        "meta": {
-            "page": Value::Null,
-            "per_page": q.per_page,
-            "total": total,
-            "has_more": has_more,
-            "next_cursor": next_cursor,
-        },
-    })))
+    let (rows, total) =
+        list_keys(&mut conn, auth.account_id, q.status, after, q.per_page + 1).await?;
+    Ok(Json(page::answer(
+        &state,
+        &rows,
+        q.per_page,
+        total,
+        scope,
+        |k| (k.key_id, k.json()),
+    )))
 }
 
 async fn current(

@@ -14,6 +14,7 @@ mod export;
 mod leads;
 pub mod list;
 pub mod mcp;
+mod page;
 mod proxy;
 pub mod ratelimit;
 mod scoring;

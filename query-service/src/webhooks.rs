@@ -4,13 +4,13 @@
 //! attempt and the exact body sent). Writes on these paths go on to command-service.
 
 use crate::consistency::answer_fresh;
-use crate::cursor::Cursor;
+use crate::page;
 use crate::EdgeState;
 use axum::extract::{Path, RawQuery, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde_json::{json, Value};
+use serde_json::json;
 use shared::http::Auth;
 use shared::webhooks::deliveries::{
     attempts, get_delivery, DeliveryRow, DELIVERY_COLUMNS, STATUSES,
@@ -85,7 +85,7 @@ fn parse_log_query(raw: Option<&str>) -> Result<LogQuery, ApiError> {
     let mut q = LogQuery {
         status: None,
         event: None,
-        per_page: 25,
+        per_page: page::DEFAULT_PER_PAGE,
         cursor: None,
     };
     for (key, value) in form_urlencoded::parse(raw.unwrap_or_default().as_bytes()) {
@@ -108,12 +108,7 @@ fn parse_log_query(raw: Option<&str>) -> Result<LogQuery, ApiError> {
                 }
                 q.event = Some(value.into_owned());
             }
-            "per_page" | "limit" => {
-                let n: i64 = value.parse().map_err(|_| {
-                    ApiError::bad_request(format!("'{key}' must be an integer, e.g. 25"))
-                })?;
-                q.per_page = if n <= 0 { 25 } else { n.min(100) };
-            }
+            "per_page" | "limit" => q.per_page = page::per_page(&key, &value)?,
             "cursor" => q.cursor = Some(value.into_owned()).filter(|c| !c.is_empty()),
             "page" => {}
             other => {
@@ -143,20 +138,7 @@ async fn deliveries(
 ) -> Result<Response, ApiError> {
     let q = parse_log_query(raw.as_deref())?;
     let scope = cursor_scope(&q);
-    let after = match &q.cursor {
-        Some(raw) => {
-            Some(
-                state
-                    .cursors
-                    .decode(raw, &scope, true)
-                    .map_err(|e| ApiError::BadRequest {
-                        code: "invalid_cursor",
-                        message: e.to_string(),
-                    })?,
-            )
-        }
-        None => None,
-    };
+    let after = page::after(&state, q.cursor.as_deref(), &scope)?;
     let webhook = Uuid::parse_str(&id).map_err(|_| not_found())?;
     let mut conn = state.pool.acquire().await?;
     get_webhook(&mut conn, auth.account_id, webhook, false)
@@ -173,7 +155,7 @@ async fn deliveries(
     .bind(auth.account_id)
     .bind(&q.status)
     .bind(&q.event)
-    .bind(after.as_ref().map(|c| c.id))
+    .bind(after)
     .bind(q.per_page + 1)
     .fetch_all(&mut *conn)
     .await?;
@@ -186,26 +168,8 @@ async fn deliveries(
     .bind(&q.event)
     .fetch_one(&mut *conn)
     .await?;
-    let has_more = rows.len() as i64 > q.per_page;
-    let page: Vec<&DeliveryRow> = rows.iter().take(q.per_page as usize).collect();
-    let next_cursor = match (has_more, page.last()) {
-        (true, Some(last)) => Some(state.cursors.encode(&Cursor {
-            sort: scope,
-            descending: true,
-            value: Value::Null,
-            id: last.delivery_id,
-        })),
-        _ => None,
-    };
-    let body = json!({
-        "data": page.iter().map(|d| d.json()).collect::<Vec<_>>(),
-        "meta": {
-            "page": Value::Null,
-            "per_page": q.per_page,
-            "total": total,
-            "has_more": has_more,
-            "next_cursor": next_cursor,
-        },
+    let body = page::answer(&state, &rows, q.per_page, total, scope, |d| {
+        (d.delivery_id, d.json())
     });
     Ok(Json(body).into_response())
 }

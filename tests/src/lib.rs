@@ -434,6 +434,32 @@ impl TestApp {
     }
 }
 
+/// Appends `n` events to a new stream of a new account in one transaction (the store's own
+/// append, no service): answers their positions.
+pub async fn append_events(pool: &PgPool, n: usize) -> Vec<i64> {
+    use shared::events::{EventMetadata, NewEvent};
+    use shared::store::{append, ExpectedVersion, StreamAppend};
+    let events = (0..n)
+        .map(|i| NewEvent {
+            event_id: uuid::Uuid::new_v4(),
+            event_type: "LeadDeleted",
+            schema_version: 1,
+            payload: serde_json::json!({"at": i}),
+            metadata: EventMetadata::default(),
+        })
+        .collect();
+    let a = StreamAppend {
+        tenant_id: uuid::Uuid::new_v4(),
+        stream_type: "lead",
+        stream_id: uuid::Uuid::new_v4(),
+        expected: ExpectedVersion::NoStream,
+        events,
+    };
+    append(&mut pool.acquire().await.unwrap(), &[a])
+        .await
+        .unwrap()
+}
+
 /// A pool of `n` connections to the test's own database, for tests whose services need more
 /// at once than `#[sqlx::test]`'s five (concurrent writers, a second projector, a rebuild).
 pub async fn wide_pool(pool: &PgPool, n: u32) -> PgPool {

@@ -32,6 +32,7 @@ async fn revoke(
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     revoke_key(&state.pool, &ctx, Uuid::parse_str(&id).ok()).await?;
+    state.keys.forget_all();
     Ok(StatusCode::NO_CONTENT)
 }
 

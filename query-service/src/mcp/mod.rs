@@ -114,6 +114,27 @@ impl Gateway {
             .map_err(|TooLarge| McpError::internal_error("the answer is too large", None))
     }
 
+    /// A delete tool: nothing without `confirm: true`; answers `{"data": {"id", "deleted"}}`.
+    async fn delete(
+        &self,
+        ctx: &RequestContext<RoleServer>,
+        confirm: Option<bool>,
+        path: String,
+        id: String,
+    ) -> Result<CallToolResult, McpError> {
+        if confirm != Some(true) {
+            return Ok(bridge::confirmation_required());
+        }
+        self.run(
+            ctx,
+            Method::DELETE,
+            path,
+            None,
+            move |_| json!({"data": {"id": id, "deleted": true}}),
+        )
+        .await
+    }
+
     /// Runs the call and shapes its answer into the tool's result.
     async fn run(
         &self,

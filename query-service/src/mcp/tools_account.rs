@@ -2,20 +2,15 @@
 //! 33).
 
 use super::args::*;
-use super::bridge::{as_is, confirmation_required, data, enc, list_of, seg};
+use super::bridge::{as_is, data, enc, list_of, seg};
 use super::Gateway;
 use axum::http::Method;
 use rmcp::handler::server::wrapper::Parameters;
 use rmcp::model::CallToolResult;
 use rmcp::service::RequestContext;
 use rmcp::{tool, tool_router, ErrorData as McpError, RoleServer};
-use serde_json::json;
 
 type Outcome = Result<CallToolResult, McpError>;
-
-fn deleted(id: String) -> impl FnOnce(serde_json::Value) -> serde_json::Value {
-    move |_| json!({"data": {"id": id, "deleted": true}})
-}
 
 #[tool_router(router = account_tools, vis = "pub(super)")]
 impl Gateway {
@@ -120,12 +115,13 @@ impl Gateway {
         Parameters(a): Parameters<DeleteById>,
         ctx: RequestContext<RoleServer>,
     ) -> Outcome {
-        if a.confirm != Some(true) {
-            return Ok(confirmation_required());
-        }
-        let path = format!("/scoring-rules/{}", seg(&a.id));
-        self.run(&ctx, Method::DELETE, path, None, deleted(a.id))
-            .await
+        self.delete(
+            &ctx,
+            a.confirm,
+            format!("/scoring-rules/{}", seg(&a.id)),
+            a.id.clone(),
+        )
+        .await
     }
 
     #[tool(
@@ -221,12 +217,13 @@ impl Gateway {
         Parameters(a): Parameters<DeleteById>,
         ctx: RequestContext<RoleServer>,
     ) -> Outcome {
-        if a.confirm != Some(true) {
-            return Ok(confirmation_required());
-        }
-        let path = format!("/webhooks/{}", seg(&a.id));
-        self.run(&ctx, Method::DELETE, path, None, deleted(a.id))
-            .await
+        self.delete(
+            &ctx,
+            a.confirm,
+            format!("/webhooks/{}", seg(&a.id)),
+            a.id.clone(),
+        )
+        .await
     }
 
     #[tool(
@@ -278,12 +275,13 @@ impl Gateway {
         Parameters(a): Parameters<DeleteById>,
         ctx: RequestContext<RoleServer>,
     ) -> Outcome {
-        if a.confirm != Some(true) {
-            return Ok(confirmation_required());
-        }
-        let path = format!("/api-keys/{}", seg(&a.id));
-        self.run(&ctx, Method::DELETE, path, None, deleted(a.id))
-            .await
+        self.delete(
+            &ctx,
+            a.confirm,
+            format!("/api-keys/{}", seg(&a.id)),
+            a.id.clone(),
+        )
+        .await
     }
 
     #[tool(

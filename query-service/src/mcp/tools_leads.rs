@@ -13,10 +13,6 @@ use serde_json::{json, Value};
 
 type Outcome = Result<CallToolResult, McpError>;
 
-fn confirmed(confirm: Option<bool>) -> bool {
-    confirm == Some(true)
-}
-
 /// A lead's tags with `tag` added (unchanged when it is there).
 fn with_tag(lead: &Value, tag: &str) -> Option<Vec<Value>> {
     let mut tags = lead["tags"].as_array().cloned().unwrap_or_default();
@@ -117,16 +113,11 @@ impl Gateway {
         Parameters(a): Parameters<DeleteById>,
         ctx: RequestContext<RoleServer>,
     ) -> Outcome {
-        if !confirmed(a.confirm) {
-            return Ok(confirmation_required());
-        }
-        let id = a.id.clone();
-        self.run(
+        self.delete(
             &ctx,
-            Method::DELETE,
+            a.confirm,
             format!("/leads/{}", seg(&a.id)),
-            None,
-            move |_| json!({"data": {"id": id, "deleted": true}}),
+            a.id.clone(),
         )
         .await
     }
@@ -211,7 +202,7 @@ impl Gateway {
         Parameters(a): Parameters<BatchDelete>,
         ctx: RequestContext<RoleServer>,
     ) -> Outcome {
-        if !confirmed(a.confirm) {
+        if a.confirm != Some(true) {
             return Ok(confirmation_required());
         }
         let body = json!({"ids": a.ids});
@@ -307,16 +298,11 @@ impl Gateway {
         Parameters(a): Parameters<DeleteById>,
         ctx: RequestContext<RoleServer>,
     ) -> Outcome {
-        if !confirmed(a.confirm) {
-            return Ok(confirmation_required());
-        }
-        let id = a.id.clone();
-        self.run(
+        self.delete(
             &ctx,
-            Method::DELETE,
+            a.confirm,
             format!("/notes/{}", seg(&a.id)),
-            None,
-            move |_| json!({"data": {"id": id, "deleted": true}}),
+            a.id.clone(),
         )
         .await
     }
@@ -403,17 +389,11 @@ impl Gateway {
         Parameters(a): Parameters<DeleteAttribute>,
         ctx: RequestContext<RoleServer>,
     ) -> Outcome {
-        if !confirmed(a.confirm) {
-            return Ok(confirmation_required());
-        }
-        let path = format!("/leads/{}/attributes/{}", seg(&a.lead_id), seg(&a.id));
-        let id = a.id.clone();
-        self.run(
+        self.delete(
             &ctx,
-            Method::DELETE,
-            path,
-            None,
-            move |_| json!({"data": {"id": id, "deleted": true}}),
+            a.confirm,
+            format!("/leads/{}/attributes/{}", seg(&a.lead_id), seg(&a.id)),
+            a.id.clone(),
         )
         .await
     }

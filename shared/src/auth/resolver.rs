@@ -122,6 +122,12 @@ impl KeyResolver {
         Ok(Some(ctx))
     }
 
+    /// Forgets every cached key at once (this replica's own revocations: the NOTIFY that
+    /// reaches the others arrives a moment later).
+    pub fn forget_all(&self) {
+        self.cache.invalidate_all();
+    }
+
     /// Records when the key was last used: on a cache miss, at most once a minute per key.
     fn note_use(&self, key_id: Uuid) {
         let pool = self.pool.clone();

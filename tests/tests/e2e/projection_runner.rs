@@ -2,17 +2,15 @@
 //! checkpoint in the same transaction; a crash mid-batch loses and doubles nothing; replicas
 //! take turns and never both apply an event; a NOTIFY wakes the runner without waiting for a poll.
 
-use leadstream_tests::{eventually, wide_pool, FOLLOWER_BOUND};
+use leadstream_tests::{append_events, eventually, wide_pool, FOLLOWER_BOUND};
 use projector::runner::{checkpoint, run, step, Projection, ProjectionConfig, ProjectionError};
-use serde_json::json;
-use shared::events::{EventMetadata, NewEvent, StoredEvent};
-use shared::store::{append, lock_checkpoint, ExpectedVersion, LogPosition, StreamAppend};
+use shared::events::StoredEvent;
+use shared::store::{lock_checkpoint, LogPosition};
 use sqlx::{PgConnection, PgPool};
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
-use uuid::Uuid;
 
 /// Records each applied event in `seen`; fails on `fail_at` to simulate a crash mid-batch.
 #[derive(Clone)]
@@ -60,28 +58,6 @@ async fn setup(pool: &PgPool) {
         .execute(pool)
         .await
         .unwrap();
-}
-
-async fn append_events(pool: &PgPool, n: usize) -> Vec<i64> {
-    let events = (0..n)
-        .map(|i| NewEvent {
-            event_id: Uuid::new_v4(),
-            event_type: "LeadDeleted",
-            schema_version: 1,
-            payload: json!({"at": i}),
-            metadata: EventMetadata::default(),
-        })
-        .collect();
-    let a = StreamAppend {
-        tenant_id: Uuid::new_v4(),
-        stream_type: "lead",
-        stream_id: Uuid::new_v4(),
-        expected: ExpectedVersion::NoStream,
-        events,
-    };
-    append(&mut pool.acquire().await.unwrap(), &[a])
-        .await
-        .unwrap()
 }
 
 /// Waits until the tail hands out all `n` events (another test's open transaction elsewhere in

@@ -3,16 +3,13 @@
 //! replicas on one checkpoint: the one that moves second writes nothing, whether it read
 //! before the first committed or waited on the first's row lock.
 
-use leadstream_tests::{eventually, FOLLOWER_BOUND};
-use shared::events::{EventMetadata, NewEvent};
+use leadstream_tests::{append_events, eventually, FOLLOWER_BOUND};
 use shared::store::follow::{unheld_batch, NeedsRepair, Unheld};
 use shared::store::{
-    append, load_checkpoint, move_checkpoint, moved_cte, tail_after_checkpoint, ExpectedVersion,
-    LogPosition, StreamAppend, EVENT_COLUMNS,
+    load_checkpoint, move_checkpoint, moved_cte, tail_after_checkpoint, LogPosition, EVENT_COLUMNS,
 };
 use sqlx::PgPool;
 use std::time::Duration;
-use uuid::Uuid;
 
 const NAME: &str = "test-unheld";
 
@@ -32,28 +29,6 @@ impl From<NeedsRepair> for Error {
     fn from(e: NeedsRepair) -> Self {
         Self::Repair(e)
     }
-}
-
-async fn append_events(pool: &PgPool, n: usize) {
-    let events = (0..n)
-        .map(|i| NewEvent {
-            event_id: Uuid::new_v4(),
-            event_type: "LeadDeleted",
-            schema_version: 1,
-            payload: serde_json::json!({"at": i}),
-            metadata: EventMetadata::default(),
-        })
-        .collect();
-    let a = StreamAppend {
-        tenant_id: Uuid::new_v4(),
-        stream_type: "lead",
-        stream_id: Uuid::new_v4(),
-        expected: ExpectedVersion::NoStream,
-        events,
-    };
-    append(&mut pool.acquire().await.unwrap(), &[a])
-        .await
-        .unwrap();
 }
 
 /// A round's write as the fan-out makes it: a row into `written`, only if the checkpoint moved.
