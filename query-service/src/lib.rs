@@ -11,6 +11,7 @@ pub mod consistency;
 pub mod cursor;
 mod edge;
 mod export;
+mod inproc;
 mod leads;
 pub mod list;
 pub mod mcp;

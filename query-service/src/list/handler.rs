@@ -2,10 +2,11 @@
 
 use super::sql::fetch_page;
 use crate::consistency::{wait_for_tenant, CONSISTENCY_HEADER};
+use crate::inproc::{json_answer, InProcess};
 use crate::EdgeState;
 use axum::extract::{RawQuery, State};
-use axum::response::{IntoResponse, Response};
-use axum::Json;
+use axum::response::Response;
+use axum::Extension;
 use serde_json::{json, Value};
 use shared::http::Auth;
 use shared::lead::view::lead_json;
@@ -23,6 +24,7 @@ fn invalid_cursor(message: String) -> ApiError {
 pub async fn list_leads(
     State(state): State<EdgeState>,
     Auth(auth): Auth,
+    caller: Option<Extension<InProcess>>,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
     let query = parse_list_query(raw.as_deref().unwrap_or(""))?;
@@ -59,7 +61,7 @@ pub async fn list_leads(
         "next_cursor": next_cursor,
         "leads": leads,
     });
-    let mut response = Json(body).into_response();
+    let mut response = json_answer(caller.map(|Extension(c)| c), body);
     response
         .headers_mut()
         .insert(CONSISTENCY_HEADER, freshness.header_value());

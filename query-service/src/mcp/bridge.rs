@@ -22,15 +22,28 @@ pub struct Caller {
     pub via: String,
 }
 
-/// What a route answered.
+/// What a route answered: its body, or its JSON value when the route handed that over
+/// in-process.
 pub struct Answer {
     pub status: StatusCode,
     pub body: Bytes,
+    pub value: Option<Value>,
 }
 
 impl Answer {
     pub fn json(&self) -> Value {
-        serde_json::from_slice(&self.body).unwrap_or(Value::Null)
+        match &self.value {
+            Some(v) => v.clone(),
+            None => serde_json::from_slice(&self.body).unwrap_or(Value::Null),
+        }
+    }
+
+    /// The answer's JSON, taken (without a copy when it came as a value).
+    pub fn into_json(self) -> Value {
+        match self.value {
+            Some(v) => v,
+            None => serde_json::from_slice(&self.body).unwrap_or(Value::Null),
+        }
     }
 }
 
@@ -56,9 +69,13 @@ pub async fn send(
     if body.is_some() {
         request = request.header(header::CONTENT_TYPE, "application/json");
     }
-    let request = match request.body(Body::from(bytes)) {
+    let request = match request
+        .extension(crate::inproc::InProcess)
+        .body(Body::from(bytes))
+    {
         Ok(r) => r,
         Err(e) => return Ok(Answer {
+            value: None,
             status: StatusCode::BAD_REQUEST,
             body: Bytes::from(
                 json!({"code": "bad_request", "message": format!("this call cannot be made: {e}")})
@@ -67,17 +84,25 @@ pub async fn send(
         }),
     };
     // The router's service never fails (errors are answers).
-    let response = match api.clone().oneshot(request).await {
+    let mut response = match api.clone().oneshot(request).await {
         Ok(r) => r,
         Err(never) => match never {},
     };
     let status = response.status();
+    let value = response
+        .extensions_mut()
+        .remove::<crate::inproc::JsonAnswer>()
+        .map(|crate::inproc::JsonAnswer(v)| v);
     let body = Limited::new(response.into_body(), max_bytes)
         .collect()
         .await
         .map_err(|_| TooLarge)?
         .to_bytes();
-    Ok(Answer { status, body })
+    Ok(Answer {
+        status,
+        body,
+        value,
+    })
 }
 
 /// The MCP error code of an HTTP status.
@@ -103,15 +128,16 @@ pub fn error(code: &str, message: impl Into<String>, status: u16) -> CallToolRes
 /// result's object (`{"data": …}`, lists with `meta`); else the error, its message as the
 /// route wrote it.
 pub fn result(answer: Answer, shape: impl FnOnce(Value) -> Value) -> CallToolResult {
-    let body = answer.json();
-    if answer.status.is_success() {
+    let status = answer.status;
+    let body = answer.into_json();
+    if status.is_success() {
         return CallToolResult::structured(shape(body));
     }
     let message = body["message"]
         .as_str()
         .map(str::to_owned)
-        .unwrap_or_else(|| format!("the request failed with HTTP {}", answer.status.as_u16()));
-    error(error_code(answer.status), message, answer.status.as_u16())
+        .unwrap_or_else(|| format!("the request failed with HTTP {}", status.as_u16()));
+    error(error_code(status), message, status.as_u16())
 }
 
 /// `{"data": body}`.

@@ -78,14 +78,15 @@ const MAX_ANSWER_BYTES: usize = 16 * 1024 * 1024;
 #[derive(Clone)]
 pub struct Gateway {
     api: Router,
-    tool_router: ToolRouter<Gateway>,
+    /// Shared: the service is cloned for every request.
+    tool_router: Arc<ToolRouter<Gateway>>,
 }
 
 impl Gateway {
     fn new(api: Router) -> Self {
         Self {
             api,
-            tool_router: Self::lead_tools() + Self::account_tools(),
+            tool_router: Arc::new(Self::lead_tools() + Self::account_tools()),
         }
     }
 
