@@ -90,8 +90,9 @@ impl Mcp {
     /// Calls `name` and answers its structured `data`, asserting success.
     pub async fn ok(&self, name: &str, args: Value) -> Value {
         let out = self.call(name, args.clone()).await;
-        let structured = out.structured_content.clone().unwrap_or_default();
-        assert_ne!(out.is_error, Some(true), "{name} {args}: {structured}");
+        let failed = out.is_error == Some(true);
+        let structured = out.structured_content.unwrap_or_default();
+        assert!(!failed, "{name} {args}: {structured}");
         structured
     }
 
