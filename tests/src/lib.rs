@@ -61,6 +61,9 @@ pub struct Options {
     pub password_hashes: usize,
     /// `EDGE_TRUSTED_PROXIES`: none by default, as in production.
     pub edge_trusted_proxies: &'static str,
+    /// Where the edge forwards writes (default: this app's command-service); a dead address
+    /// makes every write fail upstream.
+    pub edge_command_url: Option<String>,
     /// The NATS server the services use (`None`: `NATS_URL`, the machine's).
     pub nats_url: Option<String>,
     /// Run the webhook dispatcher with the other services ...
@@ -99,6 +102,7 @@ impl Default for Options {
             },
             password_hashes: 2,
             edge_trusted_proxies: "",
+            edge_command_url: None,
             nats_url: None,
             dispatcher: true,
             dispatcher_config: webhook_dispatcher::DispatcherConfig {
@@ -220,7 +224,10 @@ impl TestApp {
         let edge_config = EdgeConfig {
             common,
             listen: edge,
-            command_url: format!("http://{command}"),
+            command_url: options
+                .edge_command_url
+                .clone()
+                .unwrap_or_else(|| format!("http://{command}")),
             read_wait: options.read_wait,
             key_cache_ttl: Duration::from_secs(60),
             rate_window: options.rate_window,

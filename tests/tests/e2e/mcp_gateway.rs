@@ -796,3 +796,36 @@ fn http_statuses_map_to_the_mcp_error_codes() {
         assert_eq!(query_service::mcp::error_code(status), code, "{status}");
     }
 }
+
+/// A call the service cannot carry out (command-service unreachable) is `INTERNAL_ERROR`,
+/// and reads still work.
+#[sqlx::test(migrator = "shared::db::MIGRATOR")]
+async fn an_upstream_failure_is_an_internal_error(pool: PgPool) {
+    let healthy = TestApp::spawn(pool.clone()).await;
+    let key = healthy.register().await.api_key;
+    let dead = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let cut_off = TestApp::spawn_with(
+        pool,
+        leadstream_tests::Options {
+            edge_command_url: Some(format!("http://{dead}")),
+            projector: false,
+            dispatcher: false,
+            relay: false,
+            ..Default::default()
+        },
+    )
+    .await;
+    let mcp = Mcp::connect(&cut_off, &key, Era::Handshake, "test-agent")
+        .await
+        .unwrap();
+    let (code, status, message) = mcp
+        .err("create_lead", json!({"name": "x", "source": "y"}))
+        .await;
+    assert_eq!(code, "INTERNAL_ERROR", "{status}: {message}");
+    assert!(status >= 500, "{status}");
+    assert_eq!(mcp.ok("get_stats", json!({})).await["data"]["total"], 0);
+    mcp.close().await;
+}
