@@ -94,7 +94,8 @@ async fn counter(
     dim: &str,
 ) -> Result<(i64, f64), sqlx::Error> {
     let row: Option<(i64, f64)> = sqlx::query_as(
-        "SELECT count, sum FROM lead_stats WHERE tenant_id = $1 AND dim = $2 AND key = ''",
+        "SELECT count, sum FROM lead_stats
+         WHERE tenant_id = $1 AND dim = $2 AND md5(key) = md5('') AND key = ''",
     )
     .bind(tenant)
     .bind(dim)

@@ -192,3 +192,41 @@ async fn bad_stats_parameters_are_400(pool: PgPool) {
     let (status, _) = app.call(Method::GET, "/stats", None, None).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
 }
+
+/// The longest values the write side takes (1,000 CJK characters, 3,000 bytes; 250 emoji)
+/// are counted like any other and hold nothing up: a b-tree entry holds at most ~2.7 kB.
+#[sqlx::test(migrator = "shared::db::MIGRATOR")]
+async fn the_longest_values_are_counted_and_stop_nothing(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let k = app.register().await.api_key;
+    // Varied characters: a repeated one compresses and would fit an index entry anyway.
+    let city: String = (0..1000u32)
+        .map(|i| char::from_u32(0x4E00 + (i * 7919) % 20_000).unwrap())
+        .collect();
+    let category: String = (0..250u32)
+        .map(|i| char::from_u32(0x1F300 + (i * 31) % 700).unwrap_or('🍣'))
+        .collect();
+    let id = create(
+        &app,
+        &k,
+        json!({"name": "Long", "source": "x", "city": city, "category": category}),
+    )
+    .await;
+    let (status, lead) = app
+        .call(Method::GET, &format!("/leads/{id}"), Some(&k), None)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{lead}");
+    let cities = stats(&app, &k, "/stats/cities").await;
+    assert_eq!(pairs(&cities["data"]), vec![(city.clone(), 1)]);
+    let cats = stats(&app, &k, "/stats/categories").await;
+    assert_eq!(pairs(&cats["data"]), vec![(category.clone(), 1)]);
+    // And the next lead is counted too.
+    create(
+        &app,
+        &k,
+        json!({"name": "Next", "source": "x", "city": city}),
+    )
+    .await;
+    let cities = stats(&app, &k, "/stats/cities").await;
+    assert_eq!(pairs(&cities["data"]), vec![(city, 2)]);
+}
