@@ -21,9 +21,10 @@ use axum::{Json, Router};
 pub use bridge::error_code;
 use bridge::{Answer, Caller, TooLarge};
 use rmcp::handler::server::router::tool::ToolRouter;
+use rmcp::handler::server::tool::ToolCallContext;
 use rmcp::model::{
-    CallToolResult, Implementation, ListToolsResult, PaginatedRequestParams, ServerCapabilities,
-    ServerConfig,
+    CallToolRequestParams, CallToolResponse, CallToolResult, Implementation, ListToolsResult,
+    PaginatedRequestParams, ServerCapabilities, ServerConfig,
 };
 use rmcp::service::RequestContext;
 use rmcp::transport::streamable_http_server::session::never::NeverSessionManager;
@@ -186,6 +187,40 @@ impl ServerHandler for Gateway {
                  notes, attributes, scoring rules, webhooks and API keys. Deletes need \
                  confirm: true. Errors carry a stable code.",
             )
+    }
+
+    /// The tool, and arguments that do not fit its schema answered in the tools' error shape
+    /// (`VALIDATION_ERROR`) rather than as rmcp's bare text.
+    async fn call_tool(
+        &self,
+        request: CallToolRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<CallToolResponse, McpError> {
+        let response = self
+            .tool_router
+            .call(ToolCallContext::new(self, request, context))
+            .await?;
+        Ok(match response {
+            CallToolResponse::Complete(r)
+                if r.is_error == Some(true) && r.structured_content.is_none() =>
+            {
+                let why = r
+                    .content
+                    .iter()
+                    .find_map(|c| c.as_text().map(|t| t.text.clone()))
+                    .unwrap_or_default();
+                let why = why
+                    .trim_start_matches("failed to deserialize parameters:")
+                    .trim();
+                bridge::error(
+                    "VALIDATION_ERROR",
+                    format!("the arguments do not fit the tool's input schema: {why}"),
+                    400,
+                )
+                .into()
+            }
+            other => other,
+        })
     }
 
     async fn list_tools(

@@ -829,3 +829,58 @@ async fn an_upstream_failure_is_an_internal_error(pool: PgPool) {
     assert_eq!(mcp.ok("get_stats", json!({})).await["data"]["total"], 0);
     mcp.close().await;
 }
+
+/// Arguments that do not fit a tool's schema, and the extremes the routes refuse, are
+/// `VALIDATION_ERROR` results in the tools' error shape, and nothing is written.
+#[sqlx::test(migrator = "shared::db::MIGRATOR")]
+async fn ill_typed_and_extreme_arguments_are_validation_errors(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let key = app.register().await.api_key;
+    let mcp = Mcp::connect(&app, &key, Era::Stateless, "test-agent")
+        .await
+        .unwrap();
+    let before = app.event_count().await;
+    for (tool, args) in [
+        ("get_lead", json!({"id": 5})),
+        ("get_lead", json!({})),
+        (
+            "create_lead",
+            json!({"name": "x", "source": "y", "rating": "high"}),
+        ),
+        (
+            "batch_delete_leads",
+            json!({"ids": "cl_x", "confirm": true}),
+        ),
+        ("list_leads", json!({"limit": -1})),
+        ("create_lead", json!({"name": "a\u{0}b", "source": "y"})),
+        (
+            "create_lead",
+            json!({"name": "界".repeat(1001), "source": "y"}),
+        ),
+        (
+            "create_lead",
+            json!({"name": "🍣".repeat(1001), "source": "y"}),
+        ),
+        ("create_note", json!({"lead_id": "cl_x", "content": ""})),
+        ("list_leads", json!({"query": "a\u{0}b"})),
+        ("create_api_key", json!({"name": "k".repeat(101)})),
+    ] {
+        let (code, status, message) = mcp.err(tool, args.clone()).await;
+        assert!(
+            (code.as_str(), status) == ("VALIDATION_ERROR", 400)
+                || (tool == "create_note" && code == "RESOURCE_NOT_FOUND"),
+            "{tool} {args}: {code} {status} {message}"
+        );
+        assert!(!message.is_empty());
+    }
+    assert_eq!(app.event_count().await, before, "nothing written");
+    // The longest name that is accepted: 1,000 CJK characters (3,000 bytes).
+    let long = mcp
+        .ok(
+            "create_lead",
+            json!({"name": "界".repeat(1000), "source": "y"}),
+        )
+        .await;
+    assert_eq!(long["data"]["name"].as_str().unwrap().chars().count(), 1000);
+    mcp.close().await;
+}
